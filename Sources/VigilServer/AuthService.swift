@@ -1,0 +1,160 @@
+import Crypto
+import Foundation
+import HummingbirdBcrypt
+import JWTKit
+import VigilCore
+
+/// Lifetimes and costs of credentials.
+public struct AuthSettings: Sendable {
+    public var accessTokenSeconds: Int64 = 900
+    public var refreshTokenSeconds: Int64 = 30 * 24 * 3600
+    /// bcrypt cost (log2 rounds); 12 takes ~0.25 s per check on one core.
+    public var bcryptCost: UInt8 = 12
+    public var issuer = "vigil"
+    public var audience = "vigil-api"
+
+    public init() {}
+}
+
+/// What `POST /v1/auth/token` and `/v1/auth/refresh` answer.
+public struct TokenPair: Sendable, Codable, Equatable {
+    public let accessToken: String
+    public let tokenType: String
+    public let expiresIn: Int64
+    public let refreshToken: String
+
+    enum CodingKeys: String, CodingKey {
+        case accessToken = "access_token"
+        case tokenType = "token_type"
+        case expiresIn = "expires_in"
+        case refreshToken = "refresh_token"
+    }
+}
+
+/// Claims of an access token. `sid` names the login, so ending the login ends the token at once.
+struct AccessClaims: JWTPayload {
+    var sub: SubjectClaim
+    var sid: String
+    var typ: String
+    var iss: IssuerClaim
+    var aud: AudienceClaim
+    var iat: IssuedAtClaim
+    var exp: ExpirationClaim
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
+}
+
+/// Passwords, access tokens (HS256 JWTs) and rotating refresh tokens.
+public final class AuthService: Sendable {
+    let keys: JWTKeyCollection
+    let users: any UserRepository
+    let logins: any LoginRepository
+    let settings: AuthSettings
+    let now: @Sendable () -> Date
+    /// Checked when the username is unknown so that both failures take the same time.
+    let dummyHash: String
+
+    public init(
+        signingKey: [UInt8],
+        users: any UserRepository,
+        logins: any LoginRepository,
+        settings: AuthSettings = AuthSettings(),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) async {
+        self.keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: signingKey), digestAlgorithm: .sha256)
+        self.users = users
+        self.logins = logins
+        self.settings = settings
+        self.now = now
+        self.dummyHash = Bcrypt.hash(Self.randomToken(), cost: settings.bcryptCost)
+    }
+
+    public func login(username: String, password: String) async throws -> TokenPair {
+        let user = try await Username(username).asyncFlatMap { try await users.user(named: $0) }
+        let hash = user?.passwordHash ?? dummyHash
+        let matches = try await PasswordHasher(cost: settings.bcryptCost).verify(password, hash: hash)
+        guard let user, matches else { throw VigilError.invalidCredentials }
+        let loginID = UUID().uuidString.lowercased()
+        let refresh = Self.randomToken()
+        let issuedAt = Int64(now().timeIntervalSince1970)
+        try await logins.createLogin(
+            id: loginID,
+            userID: user.id,
+            refreshTokenHash: Self.hash(refresh),
+            now: issuedAt,
+            refreshExpiresAt: issuedAt + settings.refreshTokenSeconds
+        )
+        return try await pair(userID: user.id, loginID: loginID, refresh: refresh, issuedAt: issuedAt)
+    }
+
+    public func refresh(_ token: String) async throws -> TokenPair {
+        let refresh = Self.randomToken()
+        let issuedAt = Int64(now().timeIntervalSince1970)
+        let outcome = try await logins.rotate(
+            refreshTokenHash: Self.hash(token),
+            newHash: Self.hash(refresh),
+            now: issuedAt,
+            refreshExpiresAt: issuedAt + settings.refreshTokenSeconds
+        )
+        guard case .rotated(let identity) = outcome else { throw VigilError.invalidRefreshToken }
+        return try await pair(userID: identity.userID, loginID: identity.loginID, refresh: refresh, issuedAt: issuedAt)
+    }
+
+    public func logout(_ token: String) async throws {
+        try await logins.revokeLogin(refreshTokenHash: Self.hash(token), now: Int64(now().timeIntervalSince1970))
+    }
+
+    /// The caller behind a bearer token: signature, expiry, issuer and audience, then a live login.
+    public func authenticate(bearer token: String) async throws -> Identity {
+        let claims: AccessClaims
+        do {
+            claims = try await keys.verify(token, as: AccessClaims.self)
+            try claims.exp.verifyNotExpired(currentDate: now())
+            try claims.aud.verifyIntendedAudience(includes: settings.audience)
+        } catch {
+            throw VigilError.invalidToken
+        }
+        guard claims.iss.value == settings.issuer, claims.typ == "access",
+            let identity = try await logins.identity(loginID: claims.sid, userID: claims.sub.value)
+        else { throw VigilError.invalidToken }
+        return identity
+    }
+
+    private func pair(userID: String, loginID: String, refresh: String, issuedAt: Int64) async throws -> TokenPair {
+        let claims = AccessClaims(
+            sub: .init(value: userID),
+            sid: loginID,
+            typ: "access",
+            iss: .init(value: settings.issuer),
+            aud: .init(value: [settings.audience]),
+            iat: .init(value: Date(timeIntervalSince1970: TimeInterval(issuedAt))),
+            exp: .init(value: Date(timeIntervalSince1970: TimeInterval(issuedAt + settings.accessTokenSeconds)))
+        )
+        return TokenPair(
+            accessToken: try await keys.sign(claims),
+            tokenType: "Bearer",
+            expiresIn: settings.accessTokenSeconds,
+            refreshToken: refresh
+        )
+    }
+
+    /// 256 random bits, base64url without padding.
+    static func randomToken() -> String {
+        let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+        return bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Refresh tokens are stored only as their SHA-256.
+    static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+extension Optional {
+    func asyncFlatMap<U>(_ transform: (Wrapped) async throws -> U?) async rethrows -> U? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}

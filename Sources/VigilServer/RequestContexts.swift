@@ -1,0 +1,35 @@
+import Hummingbird
+import Logging
+import VigilCore
+
+/// The context of every request: its id (echoed or generated) and, once authenticated, the caller.
+public struct VigilRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var requestID: String = ""
+    /// Set by ``BearerAuthenticator``; read through ``AuthenticatedContext``.
+    public var identity: Identity?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+    }
+
+    /// Bodies are read explicitly with their own limits (``BodyReader``); this only bounds Hummingbird's decoders.
+    public var maxUploadSize: Int { BodyReader.maxBodyBytes }
+}
+
+/// The context of routes behind authentication: `identity` is not optional, so a handler cannot
+/// forget to check it. Building it without an identity is a `401`.
+public struct AuthenticatedContext: ChildRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let requestID: String
+    public let identity: Identity
+
+    public init(context: VigilRequestContext) throws {
+        guard let identity = context.identity else { throw VigilError.invalidToken }
+        self.coreContext = context.coreContext
+        self.requestID = context.requestID
+        self.identity = identity
+    }
+
+    public var maxUploadSize: Int { BodyReader.maxBodyBytes }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Logging
+
+/// Everything a Vigil process is configured with, validated before anything starts.
+/// Sources, strongest first: command-line flags, environment variables, defaults.
+public struct VigilConfig: Sendable {
+    public enum Mode: String, Sendable, CaseIterable {
+        case development, test, production
+    }
+
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var dataDirectory = "vigil-data"
+    /// `nil` means SQLite in the data directory.
+    public var databaseURL: String?
+    public var mode = Mode.development
+    /// HS256 signing secret for access tokens (≥ 32 bytes). `nil`: see ``SigningKey``.
+    public var jwtSecret: [UInt8]?
+    public var jwtSecretFile: String?
+    public var auth = AuthSettings()
+    public var sqliteSynchronous = "FULL"
+    public var logLevel = Logger.Level.info
+
+    public init() {}
+
+    public var resolvedDatabaseURL: String {
+        databaseURL ?? "sqlite:" + URL(fileURLWithPath: dataDirectory).appendingPathComponent("vigil.sqlite").path
+    }
+
+    /// Flags given on the command line (each `nil` when absent).
+    public struct Overrides: Sendable {
+        public var host: String?
+        public var port: Int?
+        public var databaseURL: String?
+        public var dataDirectory: String?
+
+        public init(host: String? = nil, port: Int? = nil, databaseURL: String? = nil, dataDirectory: String? = nil) {
+            self.host = host
+            self.port = port
+            self.databaseURL = databaseURL
+            self.dataDirectory = dataDirectory
+        }
+    }
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Reads the `VIGIL_*` variables; every bad value is an error that names the variable.
+    public static func load(environment env: [String: String], overrides: Overrides = Overrides()) throws -> VigilConfig {
+        var config = VigilConfig()
+        func value(_ name: String) -> String? {
+            guard let raw = env[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+        func integer(_ name: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let raw = value(name) else { return nil }
+            guard let number = Int(raw), range.contains(number) else {
+                throw Invalid(description: "\(name) must be an integer within \(range.lowerBound)...\(range.upperBound) (got '\(raw)')")
+            }
+            return number
+        }
+        if let raw = value("VIGIL_ENV") {
+            guard let mode = Mode(rawValue: raw) else {
+                throw Invalid(description: "VIGIL_ENV must be one of development, test, production (got '\(raw)')")
+            }
+            config.mode = mode
+        }
+        config.host = overrides.host ?? value("VIGIL_HOST") ?? config.host
+        if let port = overrides.port {
+            guard (1...65535).contains(port) else { throw Invalid(description: "--port must be within 1...65535") }
+            config.port = port
+        } else if let port = try integer("VIGIL_PORT", 1...65535) {
+            config.port = port
+        }
+        config.dataDirectory = overrides.dataDirectory ?? value("VIGIL_DATA_DIR") ?? config.dataDirectory
+        config.databaseURL = overrides.databaseURL ?? value("VIGIL_DATABASE_URL")
+        if let url = config.databaseURL, !(url.hasPrefix("sqlite:") || url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")) {
+            throw Invalid(description: "database URL must be sqlite:PATH or postgres://user:password@host:port/database")
+        }
+        if let secret = value("VIGIL_JWT_SECRET") {
+            guard secret.utf8.count >= 32 else { throw Invalid(description: "VIGIL_JWT_SECRET must be at least 32 bytes") }
+            config.jwtSecret = Array(secret.utf8)
+        }
+        config.jwtSecretFile = value("VIGIL_JWT_SECRET_FILE")
+        if let cost = try integer("VIGIL_BCRYPT_COST", 4...31) { config.auth.bcryptCost = UInt8(cost) }
+        if let ttl = try integer("VIGIL_ACCESS_TOKEN_TTL", 60...86_400) { config.auth.accessTokenSeconds = Int64(ttl) }
+        if let ttl = try integer("VIGIL_REFRESH_TOKEN_TTL", 300...31_536_000) { config.auth.refreshTokenSeconds = Int64(ttl) }
+        if let level = value("VIGIL_SQLITE_SYNCHRONOUS") {
+            guard ["FULL", "NORMAL", "EXTRA"].contains(level.uppercased()) else {
+                throw Invalid(description: "VIGIL_SQLITE_SYNCHRONOUS must be FULL, EXTRA or NORMAL (got '\(level)')")
+            }
+            config.sqliteSynchronous = level.uppercased()
+        }
+        if let raw = value("VIGIL_LOG_LEVEL") {
+            guard let level = Logger.Level(rawValue: raw.lowercased()) else {
+                throw Invalid(description: "VIGIL_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            config.logLevel = level
+        }
+        if config.mode == .production {
+            guard config.jwtSecret != nil || config.jwtSecretFile != nil else {
+                throw Invalid(description: "production mode needs a signing key: set VIGIL_JWT_SECRET (≥ 32 bytes) or VIGIL_JWT_SECRET_FILE")
+            }
+            guard config.auth.bcryptCost >= 10 else { throw Invalid(description: "production mode needs VIGIL_BCRYPT_COST ≥ 10") }
+        }
+        return config
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import SQLKit
+
+/// One schema change. Versions only grow; a shipped migration is never edited.
+struct Migration: Sendable {
+    let version: Int
+    let name: String
+    let statements: @Sendable (SQLEngine) -> [String]
+}
+
+/// Applies pending migrations in order, each in its own transaction, recording them in `vigil_migrations`.
+public struct Migrator: Sendable {
+    let driver: any DatabaseDriver
+
+    public init(driver: any DatabaseDriver) {
+        self.driver = driver
+    }
+
+    static let all: [Migration] = [
+        Migration(version: 1, name: "users, logins, refresh tokens, samples") { engine in
+            // Byte-order collation keeps uuid order identical on both engines whatever the cluster's locale.
+            let key = engine == .postgres ? "TEXT COLLATE \"C\"" : "TEXT"
+            return [
+                """
+                CREATE TABLE users (id TEXT PRIMARY KEY, username \(key) NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+                  role TEXT NOT NULL, organization TEXT NOT NULL, created_at BIGINT NOT NULL)
+                """,
+                """
+                CREATE TABLE logins (id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                  created_at BIGINT NOT NULL, revoked_at BIGINT)
+                """,
+                """
+                CREATE TABLE refresh_tokens (token_hash TEXT PRIMARY KEY, login_id TEXT NOT NULL REFERENCES logins(id) ON DELETE CASCADE,
+                  issued_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, used_at BIGINT)
+                """,
+                "CREATE INDEX refresh_tokens_login ON refresh_tokens (login_id)",
+                """
+                CREATE TABLE samples (subject \(key) NOT NULL, uuid \(key) NOT NULL, type TEXT NOT NULL,
+                  start_utc BIGINT NOT NULL, end_utc BIGINT NOT NULL, utc_offset INTEGER NOT NULL,
+                  value DOUBLE PRECISION, unit TEXT, category TEXT, source TEXT, metadata TEXT,
+                  PRIMARY KEY (subject, uuid))
+                """,
+                "CREATE INDEX samples_subject_type_start ON samples (subject, type, start_utc, uuid)",
+                "CREATE INDEX samples_subject_start ON samples (subject, start_utc, uuid)",
+            ]
+        }
+    ]
+
+    /// The newest schema version this build knows.
+    public static var latestVersion: Int { all.last?.version ?? 0 }
+
+    /// Applies what is pending and returns the versions it applied. Safe to run from several
+    /// processes at once: PostgreSQL serialises on an advisory lock, SQLite on its write lock.
+    @discardableResult
+    public func migrate() async throws -> [Int] {
+        try await driver.write { [engine = driver.engine] db in
+            if engine == .postgres { try await db.raw("SELECT pg_advisory_xact_lock(7361029)").run() }
+            try await db.raw(
+                "CREATE TABLE IF NOT EXISTS vigil_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+            ).run()
+        }
+        var applied = [Int]()
+        for migration in Self.all {
+            let done = try await driver.write { [engine = driver.engine] db in
+                if engine == .postgres {
+                    // Held to the end of this transaction: concurrent migrators wait, then see the row.
+                    try await db.raw("SELECT pg_advisory_xact_lock(7361029)").run()
+                }
+                let existing = try await db.raw("SELECT version FROM vigil_migrations WHERE version = \(bind: migration.version)").first()
+                guard existing == nil else { return false }
+                for statement in migration.statements(engine) {
+                    try await db.raw(SQLQueryString(statement)).run()
+                }
+                let now = Int64(Date().timeIntervalSince1970)
+                try await db.raw(
+                    "INSERT INTO vigil_migrations (version, name, applied_at) VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: now))"
+                ).run()
+                return true
+            }
+            if done { applied.append(migration.version) }
+        }
+        return applied
+    }
+
+    /// Versions recorded as applied.
+    public func appliedVersions() async throws -> [Int] {
+        try await driver.read { db in
+            try await db.raw("SELECT version FROM vigil_migrations ORDER BY version").all().map { try $0.decode(column: "version", as: Int.self) }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresKit
+import PostgresNIO
+import SQLKit
+
+/// PostgreSQL through postgres-nio's connection pool. The pool works only while ``run()`` runs (the
+/// server runs it as a `Service`).
+public final class PostgresDriver: DatabaseDriver {
+    public let engine = SQLEngine.postgres
+    public let client: PostgresClient
+    private let logger: Logger
+
+    public init(url: String, maxConnections: Int = 20, logger: Logger) throws {
+        var configuration = try Self.configuration(url: url)
+        configuration.options.maximumConnections = maxConnections
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    /// Runs the pool until the task is cancelled.
+    public func run() async {
+        await client.run()
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            try await body(connection.sql())
+        }
+    }
+
+    public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            let db = connection.sql()
+            try await db.raw("BEGIN").run()
+            do {
+                let result = try await body(db)
+                try await db.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await db.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    public func close() async throws {}
+
+    /// `postgres://user:password@host:port/database?sslmode=disable|prefer|require` (libpq's default: prefer).
+    static func configuration(url text: String) throws -> PostgresClient.Configuration {
+        guard let url = URLComponents(string: text), ["postgres", "postgresql"].contains(url.scheme ?? ""),
+            let host = url.host, !host.isEmpty
+        else {
+            throw StorageError.invalidDatabaseURL("expected postgres://user:password@host:port/database")
+        }
+        let tls: PostgresClient.Configuration.TLS
+        switch url.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "prefer" {
+        case "disable": tls = .disable
+        case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
+        default: tls = .prefer(.makeClientConfiguration())
+        }
+        let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
+        return PostgresClient.Configuration(
+            host: host,
+            port: url.port ?? 5432,
+            username: url.user.flatMap { $0.removingPercentEncoding } ?? "postgres",
+            password: url.password.flatMap { $0.removingPercentEncoding },
+            database: database.isEmpty ? nil : database,
+            tls: tls
+        )
+    }
+}
+
+public enum StorageError: Error, CustomStringConvertible, Sendable {
+    case invalidDatabaseURL(String)
+    case migrationFailed(String)
+
+    public var description: String {
+        switch self {
+        case .invalidDatabaseURL(let reason): "invalid database URL: \(reason)"
+        case .migrationFailed(let reason): "migration failed: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import SQLKit
+import VigilCore
+
+/// ``SampleRepository`` on SQLite or PostgreSQL. A batch is one transaction: a multi-row
+/// `INSERT … ON CONFLICT DO NOTHING RETURNING uuid`, and only when some rows already existed, one
+/// `SELECT` to tell duplicates (same content) from conflicts (rolled back).
+public struct SQLSampleRepository: SampleRepository {
+    let driver: any DatabaseDriver
+    /// Rows per INSERT statement: 11 binds each stays under SQLite's and PostgreSQL's bind limits.
+    static let rowsPerStatement = 1000
+    static let columns = [
+        "subject", "uuid", "type", "start_utc", "end_utc", "utc_offset", "value", "unit", "category", "source", "metadata",
+    ]
+    static let selectColumns = "uuid, type, start_utc, end_utc, utc_offset, value, unit, category, source, metadata"
+
+    public init(driver: any DatabaseDriver) {
+        self.driver = driver
+    }
+
+    private struct ConflictFound: Error {
+        let indexes: [Int]
+    }
+
+    public func insert(_ samples: [Sample], subject: SubjectID) async throws -> SampleInsertOutcome {
+        guard !samples.isEmpty else { return .stored(IngestResult(accepted: 0, duplicates: 0)) }
+        do {
+            return try await driver.write { db in
+                var accepted = 0
+                var duplicates = 0
+                for chunkStart in stride(from: 0, to: samples.count, by: Self.rowsPerStatement) {
+                    let chunk = samples[chunkStart..<min(chunkStart + Self.rowsPerStatement, samples.count)]
+                    let builder = db.insert(into: "samples").columns(Self.columns).ignoringConflicts(with: ["subject", "uuid"])
+                    for sample in chunk {
+                        builder.values(Self.bindings(sample, subject: subject))
+                    }
+                    let inserted = Set(try await builder.returning("uuid").all().map { try $0.decode(column: "uuid", as: String.self) })
+                    accepted += inserted.count
+                    guard inserted.count < chunk.count else { continue }
+                    let existing = chunk.indices.filter { !inserted.contains(samples[$0].uuid) }
+                    let conflicts = try await Self.conflicting(existing, of: samples, subject: subject, on: db)
+                    guard conflicts.isEmpty else { throw ConflictFound(indexes: conflicts) }
+                    duplicates += existing.count
+                }
+                return .stored(IngestResult(accepted: accepted, duplicates: duplicates))
+            }
+        } catch let found as ConflictFound {
+            return .conflicts(found.indexes)
+        }
+    }
+
+    public func storedConflicts(_ samples: [Sample], subject: SubjectID) async throws -> [Int] {
+        try await driver.read { db in
+            try await Self.conflicting(Array(samples.indices), of: samples, subject: subject, on: db)
+        }
+    }
+
+    /// Of `indexes`, those whose uuid is stored with content other than `samples[index]`.
+    private static func conflicting(_ indexes: [Int], of samples: [Sample], subject: SubjectID, on db: any SQLDatabase) async throws -> [Int] {
+        var conflicts = [Int]()
+        for chunkStart in stride(from: 0, to: indexes.count, by: rowsPerStatement) {
+            let chunk = indexes[chunkStart..<min(chunkStart + rowsPerStatement, indexes.count)]
+            let stored = try await db.select().column(SQLRaw(selectColumns)).from("samples")
+                .where("subject", .equal, subject.value)
+                .where("uuid", .in, chunk.map { samples[$0].uuid })
+                .all()
+                .map(Self.sample(from:))
+            let byUUID = Dictionary(stored.map { ($0.uuid, $0) }, uniquingKeysWith: { first, _ in first })
+            conflicts += chunk.filter { index in byUUID[samples[index].uuid].map { $0 != samples[index] } ?? false }
+        }
+        return conflicts
+    }
+
+    public func samples(_ query: SampleQuery) async throws -> [Sample] {
+        var sql: SQLQueryString = "SELECT \(unsafeRaw: Self.selectColumns) FROM samples WHERE subject = \(bind: query.subject.value)"
+        if let type = query.type { sql += " AND type = \(bind: type.rawValue)" }
+        if let from = query.from { sql += " AND start_utc >= \(bind: from)" }
+        if let to = query.to { sql += " AND start_utc < \(bind: to)" }
+        if let after = query.after {
+            sql += " AND (start_utc, uuid) > (\(bind: after.startMicroseconds), \(bind: after.uuid))"
+        }
+        sql += " ORDER BY start_utc, uuid LIMIT \(literal: query.limit + 1)"
+        let statement = sql
+        return try await driver.read { db in
+            try await db.raw(statement).all().map(Self.sample(from:))
+        }
+    }
+
+    static func bindings(_ sample: Sample, subject: SubjectID) -> [any Encodable & Sendable] {
+        [
+            subject.value, sample.uuid, sample.type.rawValue, sample.start.microseconds, sample.endMicroseconds,
+            Int(sample.start.offsetSeconds), sample.value, sample.unit, sample.category, sample.sourceJSON, sample.metadataJSON,
+        ]
+    }
+
+    static func sample(from row: any SQLRow) throws -> Sample {
+        let typeName = try row.decode(column: "type", as: String.self)
+        guard let type = SampleType(rawValue: typeName) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "unknown sample type in database: \(typeName)"))
+        }
+        return Sample(
+            uuid: try row.decode(column: "uuid", as: String.self),
+            type: type,
+            start: Timestamp(
+                microseconds: try row.decode(column: "start_utc", as: Int64.self),
+                offsetSeconds: Int32(try row.decode(column: "utc_offset", as: Int.self))
+            ),
+            endMicroseconds: try row.decode(column: "end_utc", as: Int64.self),
+            value: try row.decode(column: "value", as: Double?.self),
+            unit: try row.decode(column: "unit", as: String?.self),
+            category: try row.decode(column: "category", as: String?.self),
+            sourceJSON: try row.decode(column: "source", as: String?.self),
+            metadataJSON: try row.decode(column: "metadata", as: String?.self)
+        )
+    }
+
+    /// Rows stored for a subject (operators and tests).
+    public func count(subject: SubjectID) async throws -> Int {
+        try await driver.read { db in
+            try await db.raw("SELECT COUNT(*) AS n FROM samples WHERE subject = \(bind: subject.value)").first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+}

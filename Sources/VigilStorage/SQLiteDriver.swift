@@ -1,0 +1,91 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import SQLKit
+import SQLiteKit
+import SQLiteNIO
+
+/// SQLite in WAL mode: one writer connection (SQLite allows one writer at a time; taking turns in
+/// process avoids busy-waiting on the file lock) and a few reader connections that never block it.
+public final class SQLiteDriver: DatabaseDriver {
+    public let engine = SQLEngine.sqlite
+    public let path: String
+    private let writer: SQLiteConnection
+    private let writerMutex = AsyncMutex()
+    private let readers: [SQLiteConnection]
+    private let readerMutexes: [AsyncMutex]
+    private let nextReader = ManagedCounter()
+
+    /// `synchronous` is `FULL` by default: a committed batch survives power loss (API.md, durability).
+    public static func open(path: String, synchronous: String = "FULL", readers readerCount: Int = 4, logger: Logger) async throws -> SQLiteDriver {
+        let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        let level = ["OFF", "NORMAL", "FULL", "EXTRA"].contains(synchronous.uppercased()) ? synchronous.uppercased() : "FULL"
+        // WAL lets readers run while the writer commits; it is a property of the file, set once.
+        _ = try await writer.sql().raw("PRAGMA journal_mode=WAL").all()
+        try await configure(writer, synchronous: level)
+        var readers = [SQLiteConnection]()
+        for _ in 0..<max(1, readerCount) {
+            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            try await configure(reader, synchronous: level)
+            readers.append(reader)
+        }
+        return SQLiteDriver(path: path, writer: writer, readers: readers)
+    }
+
+    private init(path: String, writer: SQLiteConnection, readers: [SQLiteConnection]) {
+        self.path = path
+        self.writer = writer
+        self.readers = readers
+        self.readerMutexes = readers.map { _ in AsyncMutex() }
+    }
+
+    private static func configure(_ connection: SQLiteConnection, synchronous: String) async throws {
+        let db = connection.sql()
+        for pragma in [
+            "PRAGMA synchronous=\(synchronous)", "PRAGMA busy_timeout=10000", "PRAGMA foreign_keys=ON",
+            "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-65536",
+        ] {
+            _ = try await db.raw(SQLQueryString(pragma)).all()
+        }
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let index = nextReader.next() % readers.count
+        return try await readerMutexes[index].withLock { try await body(readers[index].sql()) }
+    }
+
+    public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await writerMutex.withLock {
+            let db = writer.sql()
+            try await db.raw("BEGIN IMMEDIATE").run()
+            do {
+                let result = try await body(db)
+                try await db.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await db.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    public func close() async throws {
+        try await writerMutex.withLock {
+            for reader in readers { try await reader.close() }
+            try await writer.close()
+        }
+    }
+}
+
+/// A wrapping counter shared by concurrent tasks (round-robin over reader connections).
+final class ManagedCounter: Sendable {
+    private let value = NIOLockedValueBox(0)
+
+    func next() -> Int {
+        value.withLockedValue {
+            $0 = $0 &+ 1
+            return $0 & Int.max
+        }
+    }
+}
