@@ -14,6 +14,16 @@ public enum JSONValue: Sendable, Equatable {
         return nil
     }
 
+    /// `false` if any number inside is infinite or NaN (they have no JSON form).
+    public var isFinite: Bool {
+        switch self {
+        case .number(let value): value.isFinite
+        case .array(let items): items.allSatisfy(\.isFinite)
+        case .object(let members): members.values.allSatisfy(\.isFinite)
+        default: true
+        }
+    }
+
     /// Compact JSON with object keys sorted by their UTF-8 bytes: two equal values always give the same text.
     public var canonicalJSON: String {
         var out = [UInt8]()

@@ -214,6 +214,10 @@ public struct SampleBatchValidator: Sendable {
             problem("metadata", "metadata must be a JSON object")
             return nil
         }
+        guard value.isFinite else {
+            problem("metadata", "metadata numbers must be finite")
+            return nil
+        }
         let text = value.canonicalJSON
         guard text.utf8.count <= Self.maxMetadataBytes else {
             problem("metadata", "metadata must be at most \(Self.maxMetadataBytes) bytes of compact JSON (is \(text.utf8.count))")

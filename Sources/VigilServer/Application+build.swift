@@ -64,10 +64,10 @@ enum MethodNotAllowed {
         for route in routes {
             let allow = route.methods.map(\.rawValue).joined(separator: ", ")
             for method in candidates where !route.methods.contains(method) {
-                router.on(RouterPath(route.path), method: method) { _, _ -> Response in
+                router.on(RouterPath(route.path), method: method) { _, context -> Response in
                     var response = APIErrorResponse.response(
                         for: VigilError(.badRequest, code: "method_not_allowed", message: "use \(allow) on this path"),
-                        requestID: ""
+                        requestID: context.requestID
                     )
                     response.status = .methodNotAllowed
                     response.headers[.allow] = allow

@@ -27,12 +27,12 @@ enum BodyReader {
     /// Decodes a small JSON body (auth requests). Missing or mistyped fields are a `422`.
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int = 64 * 1024) async throws -> T {
         let buffer = try await jsonBytes(request, limit: limit)
+        // Syntax first, for a 400 that says where the body stops being JSON.
+        _ = try SampleBatchDecoder().parse(buffer.readableBytesView)
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
         } catch let error as DecodingError {
             switch error {
-            case .dataCorrupted(let context) where context.codingPath.isEmpty:
-                throw SampleBatchDecoder.malformed(error)
             case .keyNotFound(let key, _):
                 throw VigilError(
                     .validation,

@@ -6,7 +6,9 @@ import NIOCore
 /// JSON responses with `snake_case` keys given by each type's `CodingKeys`.
 enum JSONBody {
     static func response(status: HTTPResponse.Status = .ok, _ value: some Encodable, headers: HTTPFields = [:]) -> Response {
-        let data = (try? JSONEncoder().encode(value)) ?? Data(#"{"error":{"code":"internal_error","message":"encoding failed"}}"#.utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data(#"{"error":{"code":"internal_error","message":"encoding failed"}}"#.utf8)
         return response(status: status, bytes: data, headers: headers)
     }
 
