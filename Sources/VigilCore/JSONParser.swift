@@ -27,7 +27,8 @@ public struct JSONParser {
         }
         if let contiguous { return try contiguous.get() }
         let copy = Array(input)
-        return try copy.withUnsafeBufferPointer { buffer in Result { () throws(SyntaxError) -> JSONValue in try parseBuffer(buffer) } }.get()
+        return try copy.withUnsafeBufferPointer { buffer in Result { () throws(SyntaxError) -> JSONValue in try parseBuffer(buffer) } }
+            .get()
     }
 
     private static func parseBuffer(_ buffer: UnsafeBufferPointer<UInt8>) throws(SyntaxError) -> JSONValue {
@@ -108,7 +109,10 @@ public struct JSONParser {
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-                throw error(index < bytes.count ? "expected a string key, found \(describeCurrent().replacingOccurrences(of: "unexpected ", with: ""))" : "unexpected end of input")
+                throw error(
+                    index < bytes.count
+                        ? "expected a string key, found \(describeCurrent().replacingOccurrences(of: "unexpected ", with: ""))"
+                        : "unexpected end of input")
             }
             let key = try parseString()
             skipWhitespace()
@@ -125,7 +129,8 @@ public struct JSONParser {
                 depth -= 1
                 return .object(members)
             } else {
-                throw error("expected ',' or '}' in an object, found \(describeCurrent().replacingOccurrences(of: "unexpected ", with: ""))")
+                throw error(
+                    "expected ',' or '}' in an object, found \(describeCurrent().replacingOccurrences(of: "unexpected ", with: ""))")
             }
         }
     }

@@ -93,9 +93,11 @@ public struct SampleBatchValidator: Sendable {
         if let type {
             switch type.kind {
             case .quantity(let rule):
-                (value, unit) = quantity(type, rule, value: present("value"), unit: present("unit"), category: present("category"), problem: problem)
+                (value, unit) = quantity(
+                    type, rule, value: present("value"), unit: present("unit"), category: present("category"), problem: problem)
             case .category(let allowed):
-                category = self.category(type, allowed, value: present("value"), unit: present("unit"), category: present("category"), problem: problem)
+                category = self.category(
+                    type, allowed, value: present("value"), unit: present("unit"), category: present("category"), problem: problem)
             }
         }
 

@@ -16,7 +16,10 @@ public struct SampleQuery: Sendable, Equatable {
     /// Keyset position: return samples strictly after (start, uuid).
     public var after: PageCursor.Position?
 
-    public init(subject: SubjectID, type: SampleType? = nil, from: Int64? = nil, to: Int64? = nil, limit: Int = defaultLimit, after: PageCursor.Position? = nil) {
+    public init(
+        subject: SubjectID, type: SampleType? = nil, from: Int64? = nil, to: Int64? = nil, limit: Int = defaultLimit,
+        after: PageCursor.Position? = nil
+    ) {
         self.subject = subject
         self.type = type
         self.from = from
@@ -30,7 +33,8 @@ public struct SampleQuery: Sendable, Equatable {
         var query = SampleQuery(subject: subject)
         if let raw = parameters["type"] {
             guard let type = SampleType(rawValue: raw) else {
-                throw .invalidParameter("type must be one of: " + SampleType.allCases.map(\.rawValue).joined(separator: ", "), field: "type")
+                throw .invalidParameter(
+                    "type must be one of: " + SampleType.allCases.map(\.rawValue).joined(separator: ", "), field: "type")
             }
             query.type = type
         }
@@ -94,7 +98,9 @@ public enum PageCursor {
             throw VigilError(.badRequest, code: "invalid_cursor", message: "cursor is not valid")
         }
         guard parts[3] == query.fingerprint else {
-            throw VigilError(.badRequest, code: "invalid_cursor", message: "cursor belongs to a different query (type, from, to and limit must not change)")
+            throw VigilError(
+                .badRequest, code: "invalid_cursor",
+                message: "cursor belongs to a different query (type, from, to and limit must not change)")
         }
         return Position(startMicroseconds: start, uuid: String(parts[2]))
     }

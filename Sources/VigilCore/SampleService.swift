@@ -44,7 +44,8 @@ public struct SampleService<Repository: SampleRepository>: Sendable {
         VigilError(
             .conflict,
             code: "conflict",
-            message: indexes.count == 1 ? "1 sample reuses a uuid with different content" : "\(indexes.count) samples reuse a uuid with different content",
+            message: indexes.count == 1
+                ? "1 sample reuses a uuid with different content" : "\(indexes.count) samples reuse a uuid with different content",
             details: indexes.map {
                 ErrorDetail(index: $0, field: "uuid", reason: "this uuid is stored or earlier in the batch with different content")
             }

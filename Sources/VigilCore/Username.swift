@@ -6,7 +6,8 @@ public struct Username: Sendable, Hashable, CustomStringConvertible {
     public init?(_ raw: String) {
         let bytes = Array(raw.utf8)
         guard (1...64).contains(bytes.count), Self.isAlphanumeric(bytes[0]) else { return nil }
-        for byte in bytes.dropFirst() where !(Self.isAlphanumeric(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")) {
+        for byte in bytes.dropFirst()
+        where !(Self.isAlphanumeric(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")) {
             return nil
         }
         self.value = raw

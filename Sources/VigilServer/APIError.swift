@@ -71,7 +71,8 @@ enum APIErrorResponse {
 
     static func response(for error: VigilError, requestID: String) -> Response {
         let body = APIErrorBody(
-            error: .init(code: error.code, message: error.message, requestID: requestID, details: error.details.isEmpty ? nil : error.details)
+            error: .init(
+                code: error.code, message: error.message, requestID: requestID, details: error.details.isEmpty ? nil : error.details)
         )
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         switch error.kind {

@@ -32,7 +32,9 @@ public func buildApplication(
     return app
 }
 
-func buildRouter<Repository: SampleRepository>(auth: AuthService, samples: SampleService<Repository>, store: VigilStore) -> Router<VigilRequestContext> {
+func buildRouter<Repository: SampleRepository>(
+    auth: AuthService, samples: SampleService<Repository>, store: VigilStore
+) -> Router<VigilRequestContext> {
     let router = Router(context: VigilRequestContext.self)
     router.add(middleware: RequestMiddleware())
     HealthController(store: store).addRoutes(to: router)

@@ -100,7 +100,8 @@ public struct VigilConfig: Sendable {
         }
         if config.mode == .production {
             guard config.jwtSecret != nil || config.jwtSecretFile != nil else {
-                throw Invalid(description: "production mode needs a signing key: set VIGIL_JWT_SECRET (≥ 32 bytes) or VIGIL_JWT_SECRET_FILE")
+                throw Invalid(
+                    description: "production mode needs a signing key: set VIGIL_JWT_SECRET (≥ 32 bytes) or VIGIL_JWT_SECRET_FILE")
             }
             guard config.auth.bcryptCost >= 10 else { throw Invalid(description: "production mode needs VIGIL_BCRYPT_COST ≥ 10") }
         }

@@ -85,7 +85,9 @@ public struct Migrator: Sendable {
     /// Versions recorded as applied.
     public func appliedVersions() async throws -> [Int] {
         try await driver.read { db in
-            try await db.raw("SELECT version FROM vigil_migrations ORDER BY version").all().map { try $0.decode(column: "version", as: Int.self) }
+            try await db.raw("SELECT version FROM vigil_migrations ORDER BY version").all().map {
+                try $0.decode(column: "version", as: Int.self)
+            }
         }
     }
 }

@@ -55,7 +55,9 @@ public struct SQLSampleRepository: SampleRepository {
     }
 
     /// Of `indexes`, those whose uuid is stored with content other than `samples[index]`.
-    private static func conflicting(_ indexes: [Int], of samples: [Sample], subject: SubjectID, on db: any SQLDatabase) async throws -> [Int] {
+    private static func conflicting(
+        _ indexes: [Int], of samples: [Sample], subject: SubjectID, on db: any SQLDatabase
+    ) async throws -> [Int] {
         var conflicts = [Int]()
         for chunkStart in stride(from: 0, to: indexes.count, by: rowsPerStatement) {
             let chunk = indexes[chunkStart..<min(chunkStart + rowsPerStatement, indexes.count)]
@@ -116,7 +118,8 @@ public struct SQLSampleRepository: SampleRepository {
     /// Rows stored for a subject (operators and tests).
     public func count(subject: SubjectID) async throws -> Int {
         try await driver.read { db in
-            try await db.raw("SELECT COUNT(*) AS n FROM samples WHERE subject = \(bind: subject.value)").first()?.decode(column: "n", as: Int.self) ?? 0
+            try await db.raw("SELECT COUNT(*) AS n FROM samples WHERE subject = \(bind: subject.value)").first()?.decode(
+                column: "n", as: Int.self) ?? 0
         }
     }
 }

@@ -18,7 +18,9 @@ public final class SQLiteDriver: DatabaseDriver {
     private let nextReader = ManagedCounter()
 
     /// `synchronous` is `FULL` by default: a committed batch survives power loss (API.md, durability).
-    public static func open(path: String, synchronous: String = "FULL", readers readerCount: Int = 4, logger: Logger) async throws -> SQLiteDriver {
+    public static func open(
+        path: String, synchronous: String = "FULL", readers readerCount: Int = 4, logger: Logger
+    ) async throws -> SQLiteDriver {
         let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         let level = ["OFF", "NORMAL", "FULL", "EXTRA"].contains(synchronous.uppercased()) ? synchronous.uppercased() : "FULL"
         // WAL lets readers run while the writer commits; it is a property of the file, set once.

@@ -88,6 +88,9 @@ struct Migrate: AsyncParsableCommand {
         let logger = Logs.bootstrap(level: config.logLevel, stream: .standardError)
         let store = try await database.openStore(config, logger: logger)
         let applied = try await store.withRunning { try await store.migrate() }
-        print(applied.isEmpty ? "database is up to date (schema version \(Migrator.latestVersion))" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+        print(
+            applied.isEmpty
+                ? "database is up to date (schema version \(Migrator.latestVersion))"
+                : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
     }
 }

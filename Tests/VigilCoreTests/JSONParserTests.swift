@@ -1,29 +1,33 @@
 import Foundation
 import PropertyBased
 import Testing
+
 @testable import VigilCore
 
 @Suite("JSONParser")
 struct JSONParserTests {
     @Test("parses every JSON kind, integers exactly")
     func kinds() throws {
-        let value = try JSONParser.parse(Array(#" {"a": [1, -2.5, 1e3, true, false, null, "x\"\u00e9\ud83d\ude00\n"], "big": 9223372036854775807, "o": {}} "#.utf8))
+        let value = try JSONParser.parse(
+            Array(#" {"a": [1, -2.5, 1e3, true, false, null, "x\"\u00e9\ud83d\ude00\n"], "big": 9223372036854775807, "o": {}} "#.utf8))
         #expect(value["a"] == .array([.integer(1), .number(-2.5), .number(1000), .bool(true), .bool(false), .null, .string("x\"é😀\n")]))
         #expect(value["big"] == .integer(Int64.max))
         #expect(value["o"] == .object([:]))
     }
 
-    @Test("reports where parsing failed", arguments: [
-        ("{\"a\": }", "line 1, column 7"),
-        ("{\n  \"a\": 1,\n  \"b\" 2}", "line 3, column 7"),
-        ("[1, 2", "end of input"),
-        ("{\"a\": 01}", "leading zeros"),
-        ("{\"a\": \"\u{01}\"}", "control character"),
-        ("[1] x", "after the JSON value"),
-        ("{\"a\": tru}", "invalid literal"),
-        ("\"\\ud800\"", "surrogate"),
-        ("", "end of input"),
-    ])
+    @Test(
+        "reports where parsing failed",
+        arguments: [
+            ("{\"a\": }", "line 1, column 7"),
+            ("{\n  \"a\": 1,\n  \"b\" 2}", "line 3, column 7"),
+            ("[1, 2", "end of input"),
+            ("{\"a\": 01}", "leading zeros"),
+            ("{\"a\": \"\u{01}\"}", "control character"),
+            ("[1] x", "after the JSON value"),
+            ("{\"a\": tru}", "invalid literal"),
+            ("\"\\ud800\"", "surrogate"),
+            ("", "end of input"),
+        ])
     func errors(text: String, expected: String) {
         do {
             _ = try JSONParser.parse(Array(text.utf8))
@@ -42,8 +46,12 @@ struct JSONParserTests {
     @Test("agrees with Foundation on what it parses, and canonical output parses back to the same value")
     func agreesWithFoundation() async {
         let strings = Gen.letterOrNumber.string(of: 0...8)
-        await propertyCheck(count: 200, input: strings.array(of: 0...6), Gen.int64(in: -1_000_000...1_000_000), Gen.double(in: -1e6...1e6)) { keys, int, double in
-            let object: JSONValue = .object(Dictionary(keys.enumerated().map { ($1, $0 % 2 == 0 ? .integer(int) : .array([.number(double), .string($1)])) }, uniquingKeysWith: { a, _ in a }))
+        await propertyCheck(count: 200, input: strings.array(of: 0...6), Gen.int64(in: -1_000_000...1_000_000), Gen.double(in: -1e6...1e6))
+        { keys, int, double in
+            let object: JSONValue = .object(
+                Dictionary(
+                    keys.enumerated().map { ($1, $0 % 2 == 0 ? .integer(int) : .array([.number(double), .string($1)])) },
+                    uniquingKeysWith: { a, _ in a }))
             let text = object.canonicalJSON
             let parsed = try? JSONParser.parse(Array(text.utf8))
             #expect(parsed?.canonicalJSON == text)

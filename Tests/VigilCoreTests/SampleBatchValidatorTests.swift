@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VigilCore
 
 @Suite("SampleBatchValidator")
@@ -9,16 +10,20 @@ struct SampleBatchValidatorTests {
         try validator.validate(try SampleBatchDecoder().parse(Array(json.utf8)))
     }
 
-    @Test("conversions land on the decimal a person writes", arguments: [
-        ("body_temperature", 98.6, "degF", 37.0),
-        ("blood_glucose", 5.5, "mmol/L", 99.0858),
-        ("oxygen_saturation", 0.97, "fraction", 97.0),
-        ("active_energy_burned", 418.4, "kJ", 100.0),
-        ("heart_rate_variability_sdnn", 0.045, "s", 45.0),
-        ("body_mass", 100, "lb", 45.359237),
-    ])
+    @Test(
+        "conversions land on the decimal a person writes",
+        arguments: [
+            ("body_temperature", 98.6, "degF", 37.0),
+            ("blood_glucose", 5.5, "mmol/L", 99.0858),
+            ("oxygen_saturation", 0.97, "fraction", 97.0),
+            ("active_energy_burned", 418.4, "kJ", 100.0),
+            ("heart_rate_variability_sdnn", 0.045, "s", 45.0),
+            ("body_mass", 100, "lb", 45.359237),
+        ])
     func conversions(type: String, value: Double, unit: String, expected: Double) throws {
-        let samples = try validate(#"{"samples":[{"uuid":"6F9619FF-8B86-D011-B42D-00C04FC964FF","type":"\#(type)","start":"2026-11-20T07:15:00Z","value":\#(value),"unit":"\#(unit)"}]}"#)
+        let samples = try validate(
+            #"{"samples":[{"uuid":"6F9619FF-8B86-D011-B42D-00C04FC964FF","type":"\#(type)","start":"2026-11-20T07:15:00Z","value":\#(value),"unit":"\#(unit)"}]}"#
+        )
         #expect(samples.first?.value == expected)
     }
 
@@ -32,11 +37,15 @@ struct SampleBatchValidatorTests {
 
     @Test("metadata: canonical text, 4 KiB limit, finite numbers only")
     func metadata() throws {
-        let sample = try validate(#"{"samples":[{"uuid":"6F9619FF-8B86-D011-B42D-00C04FC964FF","type":"step_count","start":"2026-11-20T07:15:00Z","value":1,"unit":"count","metadata":{"b":1,"a":[true,null]}}]}"#)
+        let sample = try validate(
+            #"{"samples":[{"uuid":"6F9619FF-8B86-D011-B42D-00C04FC964FF","type":"step_count","start":"2026-11-20T07:15:00Z","value":1,"unit":"count","metadata":{"b":1,"a":[true,null]}}]}"#
+        )
         #expect(sample.first?.metadataJSON == #"{"a":[true,null],"b":1}"#)
         for metadata in [#"{"x":1e400}"#, #"{"x":"\#(String(repeating: "y", count: 4090))"}"#, "[1]"] {
             #expect(throws: VigilError.self) {
-                try validate(#"{"samples":[{"uuid":"6F9619FF-8B86-D011-B42D-00C04FC964FF","type":"step_count","start":"2026-11-20T07:15:00Z","value":1,"unit":"count","metadata":\#(metadata)}]}"#)
+                try validate(
+                    #"{"samples":[{"uuid":"6F9619FF-8B86-D011-B42D-00C04FC964FF","type":"step_count","start":"2026-11-20T07:15:00Z","value":1,"unit":"count","metadata":\#(metadata)}]}"#
+                )
             }
         }
     }

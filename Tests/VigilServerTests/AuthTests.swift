@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HTTPTypes
+import Synchronization
 import Testing
 import VigilCore
 import VigilServer
@@ -23,12 +24,15 @@ struct AuthTests {
 
             var parts = pair.accessToken.split(separator: ".").map(String.init)
             let payload = Data(base64URL: parts[1])!
-            let forged = String(decoding: payload, as: UTF8.self).replacingOccurrences(of: "\"typ\":\"access\"", with: "\"typ\":\"access\" ")
+            let forged = String(decoding: payload, as: UTF8.self).replacingOccurrences(
+                of: "\"typ\":\"access\"", with: "\"typ\":\"access\" ")
             parts[1] = Data(forged.utf8).base64URLEncoded()
             let tampered = parts.joined(separator: ".")
             #expect(try await app.get(path, token: tampered).status == .unauthorized)
 
-            let wrongKey = try signHS256(header: pair.accessToken.split(separator: ".")[0], payload: pair.accessToken.split(separator: ".")[1], key: Array("another-key-another-key-another-key-0000".utf8))
+            let wrongKey = try signHS256(
+                header: pair.accessToken.split(separator: ".")[0], payload: pair.accessToken.split(separator: ".")[1],
+                key: Array("another-key-another-key-another-key-0000".utf8))
             #expect(try await app.get(path, token: wrongKey).status == .unauthorized)
             #expect(try await app.get(path, token: "not.a.jwt").status == .unauthorized)
             #expect(try await app.get(path, headers: [.authorization: "Basic dXNlcjpwYXNz"]).status == .unauthorized)
@@ -44,7 +48,8 @@ struct AuthTests {
         try await TestApp.run(backend) { app in
             let user = try await app.addUser(.clinician)
             let wrongPassword = try await app.post("/v1/auth/token", json: #"{"username":"\#(user.username)","password":"nope"}"#)
-            let unknownUser = try await app.post("/v1/auth/token", json: #"{"username":"ghost-\#(UUID().uuidString.prefix(6))","password":"nope"}"#)
+            let unknownUser = try await app.post(
+                "/v1/auth/token", json: #"{"username":"ghost-\#(UUID().uuidString.prefix(6))","password":"nope"}"#)
             let malformedUser = try await app.post("/v1/auth/token", json: #"{"username":"no such user!","password":"nope"}"#)
             for response in [wrongPassword, unknownUser, malformedUser] {
                 #expect(response.status == .unauthorized)
@@ -69,7 +74,9 @@ struct AuthTests {
             #expect(nonexistent.status == .notFound)
             let (a, b) = (try other.apiError(), try nonexistent.apiError())
             #expect(a.code == b.code && a.message == b.message)
-            #expect(String(buffer: other.body).replacingOccurrences(of: a.requestID, with: "") == String(buffer: nonexistent.body).replacingOccurrences(of: b.requestID, with: ""))
+            #expect(
+                String(buffer: other.body).replacingOccurrences(of: a.requestID, with: "")
+                    == String(buffer: nonexistent.body).replacingOccurrences(of: b.requestID, with: ""))
             for role in [Role.clinician, .admin, .auditor] {
                 let user = try await app.addUser(role)
                 let token = try await app.login(user.username, user.password).accessToken
@@ -127,8 +134,6 @@ final class TestClock: Sendable {
     func advance(by delta: TimeInterval) { seconds.withLock { $0 += delta } }
 }
 
-import Synchronization
-
 func signHS256(header: Substring, payload: Substring, key: [UInt8]) throws -> String {
     let input = "\(header).\(payload)"
     let mac = HMAC<SHA256>.authenticationCode(for: Data(input.utf8), using: SymmetricKey(data: key))
@@ -143,6 +148,7 @@ extension Data {
     }
 
     func base64URLEncoded() -> String {
-        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+            of: "=", with: "")
     }
 }

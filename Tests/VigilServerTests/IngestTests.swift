@@ -134,7 +134,8 @@ struct IngestTests {
             #expect(try body.apiError().code == "payload_too_large")
 
             let bigValue = String(repeating: "x", count: 4096)
-            let metadata = #"{"uuid":"\#(UUID().uuidString)","type":"heart_rate","start":"2026-11-20T07:15:00Z","value":64,"unit":"bpm","metadata":{"k":"\#(bigValue)"}}"#
+            let metadata =
+                #"{"uuid":"\#(UUID().uuidString)","type":"heart_rate","start":"2026-11-20T07:15:00Z","value":64,"unit":"bpm","metadata":{"k":"\#(bigValue)"}}"#
             let meta = try await app.post(path, json: SampleJSON.batch([metadata]), token: token)
             #expect(meta.status == .unprocessableContent)
             #expect(try meta.apiError().details.first?["field"] as? String == "metadata")

@@ -18,7 +18,9 @@ struct QueryTests {
                 let start = formatter.string(from: base.addingTimeInterval(Double(i / 2) * 30))
                 sent[uuid] = start
                 let isSteps = i % 3 == 0
-                batch.append(SampleJSON.quantity(isSteps ? "step_count" : "heart_rate", Double(60 + i % 40), isSteps ? "count" : "bpm", start: start, uuid: uuid))
+                batch.append(
+                    SampleJSON.quantity(
+                        isSteps ? "step_count" : "heart_rate", Double(60 + i % 40), isSteps ? "count" : "bpm", start: start, uuid: uuid))
             }
             #expect(try await app.post("/v1/subjects/\(subject)/samples", json: SampleJSON.batch(batch), token: token).status == .ok)
             for limit in [100, 1000] {
@@ -60,8 +62,10 @@ struct QueryTests {
             let (subject, token) = try await app.patient()
             let path = "/v1/subjects/\(subject)/samples"
             #expect(try await app.post(path, json: SampleJSON.batch(SampleJSON.heartRates(5)), token: token).status == .ok)
-            for query in ["limit=0", "limit=1001", "limit=abc", "type=blood_pressure", "from=yesterday", "to=2026-13-01T00:00:00Z",
-                          "from=2026-11-20T00:00:00Z&to=2026-11-19T00:00:00Z", "cursor=garbage"] {
+            for query in [
+                "limit=0", "limit=1001", "limit=abc", "type=blood_pressure", "from=yesterday", "to=2026-13-01T00:00:00Z",
+                "from=2026-11-20T00:00:00Z&to=2026-11-19T00:00:00Z", "cursor=garbage",
+            ] {
                 let response = try await app.get("\(path)?\(query)", token: token)
                 #expect(response.status == .badRequest, "\(query)")
                 #expect(try ["invalid_parameter", "invalid_cursor"].contains(response.apiError().code))

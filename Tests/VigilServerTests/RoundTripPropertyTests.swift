@@ -35,7 +35,8 @@ struct RoundTripPropertyTests {
         let offsetMinutes = Int.random(in: -12...14, using: &rng) * 60 + (Bool.random(using: &rng) ? 30 : 0)
         let instant = 1_795_000_000 + Int.random(in: 0...(86_400 * 30), using: &rng)
         let millis = Bool.random(using: &rng) ? Int.random(in: 1...999, using: &rng) : 0
-        let start = Timestamp(microseconds: Int64(instant) * 1_000_000 + Int64(millis) * 1000, offsetSeconds: Int32(offsetMinutes * 60)).rfc3339
+        let start = Timestamp(microseconds: Int64(instant) * 1_000_000 + Int64(millis) * 1000, offsetSeconds: Int32(offsetMinutes * 60))
+            .rfc3339
         if Int.random(in: 0..<5, using: &rng) == 0 {
             let category = SampleType.sleepCategories.randomElement(using: &rng)!
             let json = #"{"uuid":"\#(sendUUID)","type":"sleep_analysis","start":"\#(start)","category":"\#(category)"}"#
@@ -57,7 +58,8 @@ struct RoundTripPropertyTests {
         }
         let expected = convert(sent)
         guard range.contains(expected) else { return sample(&rng, index: index) }
-        let json = #"{"uuid":"\#(sendUUID)","type":"\#(type)","start":"\#(start)","value":\#(sent),"unit":"\#(unit)","source":{"name":"gen-\#(index)"}}"#
+        let json =
+            #"{"uuid":"\#(sendUUID)","type":"\#(type)","start":"\#(start)","value":\#(sent),"unit":"\#(unit)","source":{"name":"gen-\#(index)"}}"#
         return Generated(json: json, uuid: uuid, start: start, type: type, canonicalUnit: canonical, canonicalValue: expected)
     }
 

@@ -59,7 +59,8 @@ struct TestApp {
     }
 
     /// Creates a user with a unique name (prefix + random suffix) and returns its name and password.
-    func addUser(_ role: Role, prefix: String? = nil, organization: String = "default") async throws -> (username: String, password: String) {
+    func addUser(_ role: Role, prefix: String? = nil, organization: String = "default") async throws -> (username: String, password: String)
+    {
         let username = "\(prefix ?? role.rawValue)-\(UUID().uuidString.prefix(8).lowercased())"
         let password = "pw-\(UUID().uuidString)"
         let record = UserRecord(

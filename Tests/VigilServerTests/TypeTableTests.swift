@@ -36,13 +36,16 @@ struct TypeTableTests {
             let (subject, token) = try await app.patient()
             let path = "/v1/subjects/\(subject)/samples"
             // Valid edges, inclusive.
-            let edges = try await app.post(path, json: SampleJSON.batch([
-                SampleJSON.quantity(row.type, row.low, row.unit), SampleJSON.quantity(row.type, row.high, row.unit),
-            ]), token: token)
+            let edges = try await app.post(
+                path,
+                json: SampleJSON.batch([
+                    SampleJSON.quantity(row.type, row.low, row.unit), SampleJSON.quantity(row.type, row.high, row.unit),
+                ]), token: token)
             #expect(edges.status == .ok)
             // Just outside each edge: 422 on `value`, naming the range.
             for outside in [row.low - 0.001, row.high + 0.001] {
-                let response = try await app.post(path, json: SampleJSON.batch([SampleJSON.quantity(row.type, outside, row.unit)]), token: token)
+                let response = try await app.post(
+                    path, json: SampleJSON.batch([SampleJSON.quantity(row.type, outside, row.unit)]), token: token)
                 #expect(response.status == .unprocessableContent)
                 let error = try response.apiError()
                 #expect(error.code == "validation_failed")
@@ -52,7 +55,8 @@ struct TypeTableTests {
             }
             // A unit that is not listed for the type (units are case-sensitive).
             for wrong in ["furlongs", row.unit.uppercased() == row.unit ? "x" + row.unit : row.unit.uppercased()] {
-                let response = try await app.post(path, json: SampleJSON.batch([SampleJSON.quantity(row.type, row.low, wrong)]), token: token)
+                let response = try await app.post(
+                    path, json: SampleJSON.batch([SampleJSON.quantity(row.type, row.low, wrong)]), token: token)
                 #expect(response.status == .unprocessableContent)
                 #expect(try response.apiError().details.first?["field"] as? String == "unit")
             }
@@ -84,11 +88,23 @@ struct TypeTableTests {
             }
             #expect(try await app.post(path, json: SampleJSON.batch(valid), token: token).status == .ok)
             let invalid = [
-                (#"{"uuid":"\#(UUID().uuidString)","type":"sleep_analysis","start":"2026-11-20T23:00:00Z","category":"napping"}"#, "category"),
+                (
+                    #"{"uuid":"\#(UUID().uuidString)","type":"sleep_analysis","start":"2026-11-20T23:00:00Z","category":"napping"}"#,
+                    "category"
+                ),
                 (#"{"uuid":"\#(UUID().uuidString)","type":"sleep_analysis","start":"2026-11-20T23:00:00Z"}"#, "category"),
-                (#"{"uuid":"\#(UUID().uuidString)","type":"sleep_analysis","start":"2026-11-20T23:00:00Z","category":"awake","value":1}"#, "value"),
-                (#"{"uuid":"\#(UUID().uuidString)","type":"sleep_analysis","start":"2026-11-20T23:00:00Z","category":"awake","unit":"count"}"#, "unit"),
-                (#"{"uuid":"\#(UUID().uuidString)","type":"sleep_analysis","start":"2026-11-20T23:00:00Z","end":"2026-11-20T22:00:00Z","category":"awake"}"#, "end"),
+                (
+                    #"{"uuid":"\#(UUID().uuidString)","type":"sleep_analysis","start":"2026-11-20T23:00:00Z","category":"awake","value":1}"#,
+                    "value"
+                ),
+                (
+                    #"{"uuid":"\#(UUID().uuidString)","type":"sleep_analysis","start":"2026-11-20T23:00:00Z","category":"awake","unit":"count"}"#,
+                    "unit"
+                ),
+                (
+                    #"{"uuid":"\#(UUID().uuidString)","type":"sleep_analysis","start":"2026-11-20T23:00:00Z","end":"2026-11-20T22:00:00Z","category":"awake"}"#,
+                    "end"
+                ),
             ]
             for (sample, field) in invalid {
                 let response = try await app.post(path, json: SampleJSON.batch([sample]), token: token)
