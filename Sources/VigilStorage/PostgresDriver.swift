@@ -10,13 +10,15 @@ import SQLKit
 public final class PostgresDriver: DatabaseDriver {
     public let engine = SQLEngine.postgres
     public let client: PostgresClient
-    private let logger: Logger
 
     public init(url: String, maxConnections: Int = 20, logger: Logger) throws {
         var configuration = try Self.configuration(url: url)
         configuration.options.maximumConnections = maxConnections
-        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        self.logger = logger
+        // postgres-nio traces statements at debug level; keep the pool's own logs at info and above so a
+        // debug log level never writes query text next to health data.
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .info)
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: poolLogger)
     }
 
     /// Runs the pool until the task is cancelled.
@@ -26,13 +28,13 @@ public final class PostgresDriver: DatabaseDriver {
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
-            try await body(connection.sql())
+            try await body(connection.sql(queryLogLevel: nil))
         }
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
-            let db = connection.sql()
+            let db = connection.sql(queryLogLevel: nil)
             try await db.raw("BEGIN").run()
             do {
                 let result = try await body(db)

@@ -24,7 +24,7 @@ public final class SQLiteDriver: DatabaseDriver {
         let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         let level = ["OFF", "NORMAL", "FULL", "EXTRA"].contains(synchronous.uppercased()) ? synchronous.uppercased() : "FULL"
         // WAL lets readers run while the writer commits; it is a property of the file, set once.
-        _ = try await writer.sql().raw("PRAGMA journal_mode=WAL").all()
+        _ = try await writer.sql(queryLogLevel: nil).raw("PRAGMA journal_mode=WAL").all()
         try await configure(writer, synchronous: level)
         var readers = [SQLiteConnection]()
         for _ in 0..<max(1, readerCount) {
@@ -43,7 +43,7 @@ public final class SQLiteDriver: DatabaseDriver {
     }
 
     private static func configure(_ connection: SQLiteConnection, synchronous: String) async throws {
-        let db = connection.sql()
+        let db = connection.sql(queryLogLevel: nil)
         for pragma in [
             "PRAGMA synchronous=\(synchronous)", "PRAGMA busy_timeout=10000", "PRAGMA foreign_keys=ON",
             "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-65536",
@@ -54,12 +54,12 @@ public final class SQLiteDriver: DatabaseDriver {
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let index = nextReader.next() % readers.count
-        return try await readerMutexes[index].withLock { try await body(readers[index].sql()) }
+        return try await readerMutexes[index].withLock { try await body(readers[index].sql(queryLogLevel: nil)) }
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await writerMutex.withLock {
-            let db = writer.sql()
+            let db = writer.sql(queryLogLevel: nil)
             try await db.raw("BEGIN IMMEDIATE").run()
             do {
                 let result = try await body(db)

@@ -46,9 +46,14 @@ struct Users: AsyncParsableCommand {
                     try await store.auth.createUser(record)
                 }
             } catch let error as VigilError {
-                throw ValidationError(error.message)
+                throw CommandFailure(description: error.message)
             }
             print("created \(role) \(username) in organisation \(organization)")
         }
     }
+}
+
+/// A failure reported as `Error: <description>` with exit code 1 (no usage text: the arguments were fine).
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
 }

@@ -75,6 +75,7 @@ struct Serve: AsyncParsableCommand {
         )
         let app = try await buildApplication(config: config, store: store, signingKey: signingKey, logger: logger)
         try await app.runService()
+        logger.info("stopped")
     }
 }
 
