@@ -9,8 +9,8 @@ public enum SampleInsertOutcome: Sendable, Equatable {
 }
 
 public protocol SampleRepository: Sendable {
-    /// Stores samples with distinct uuids in one transaction, all or nothing.
-    func insert(_ samples: [Sample], subject: SubjectID) async throws -> SampleInsertOutcome
+    /// Stores samples with distinct uuids and the write's audit event in one transaction, all or nothing.
+    func insert(_ samples: [Sample], subject: SubjectID, audit: AuditEvent) async throws -> SampleInsertOutcome
     /// Indexes of samples whose uuid is stored for the subject with other content (read-only).
     func storedConflicts(_ samples: [Sample], subject: SubjectID) async throws -> [Int]
     /// Up to `query.limit + 1` samples after the query's position, ordered by (start, uuid).
@@ -38,8 +38,8 @@ public struct UserRecord: Sendable, Equatable {
 public enum RefreshOutcome: Sendable, Equatable {
     /// The token was live and is now spent; a new one was stored for the same login.
     case rotated(Identity)
-    /// The token was already spent: its whole login has been revoked.
-    case reused
+    /// The token was already spent: its whole login has been revoked. Carries the login's owner.
+    case reused(Identity?)
     /// Unknown, expired, or its login has ended.
     case invalid
 }
@@ -57,6 +57,6 @@ public protocol LoginRepository: Sendable {
     func identity(loginID: String, userID: String) async throws -> Identity?
     /// Spends `refreshTokenHash` and stores `newHash` for the same login, atomically.
     func rotate(refreshTokenHash: String, newHash: String, now: Int64, refreshExpiresAt: Int64) async throws -> RefreshOutcome
-    /// Ends the login the token belongs to (spent or not). Unknown tokens are ignored.
-    func revokeLogin(refreshTokenHash: String, now: Int64) async throws
+    /// Ends the login the token belongs to (spent or not) and returns its owner; unknown tokens give `nil`.
+    func revokeLogin(refreshTokenHash: String, now: Int64) async throws -> Identity?
 }

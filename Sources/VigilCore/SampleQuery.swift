@@ -62,8 +62,7 @@ public struct SampleQuery: Sendable, Equatable {
 
     /// What a cursor is bound to: the same filters and page size.
     var fingerprint: String {
-        let text = "\(subject)|\(type?.rawValue ?? "")|\(from.map(String.init) ?? "")|\(to.map(String.init) ?? "")|\(limit)"
-        return SHA256.hash(data: Data(text.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+        OpaqueCursor.fingerprint([subject.value, type?.rawValue ?? "", from.map(String.init) ?? "", to.map(String.init) ?? "", String(limit)])
     }
 }
 
@@ -80,29 +79,46 @@ public enum PageCursor {
     }
 
     public static func encode(_ position: Position, for query: SampleQuery) -> String {
-        let text = "1|\(position.startMicroseconds)|\(position.uuid)|\(query.fingerprint)"
-        return Data(text.utf8).base64EncodedString()
+        OpaqueCursor.encode(["1", String(position.startMicroseconds), position.uuid, query.fingerprint])
+    }
+
+    static func decode(_ raw: String, for query: SampleQuery) throws(VigilError) -> Position {
+        let parts = try OpaqueCursor.decode(raw)
+        guard parts.count == 4, parts[0] == "1", let start = Int64(parts[1]), SampleBatchValidator.isUUID(parts[2]) else {
+            throw OpaqueCursor.invalid
+        }
+        guard parts[3] == query.fingerprint else { throw OpaqueCursor.otherQuery }
+        return Position(startMicroseconds: start, uuid: parts[2])
+    }
+}
+
+/// Base64url of `|`-separated fields: the opaque cursors of paged endpoints. A cursor carries a
+/// fingerprint of its query so it cannot be reused with other filters.
+public enum OpaqueCursor {
+    static let invalid = VigilError(.badRequest, code: "invalid_cursor", message: "cursor is not valid")
+    static let otherQuery = VigilError(
+        .badRequest,
+        code: "invalid_cursor",
+        message: "cursor belongs to a different query (filters and limit must not change)"
+    )
+
+    public static func encode(_ fields: [String]) -> String {
+        Data(fields.joined(separator: "|").utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
 
-    static func decode(_ raw: String, for query: SampleQuery) throws(VigilError) -> Position {
+    public static func decode(_ raw: String) throws(VigilError) -> [String] {
         var base64 = raw.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard raw.count <= 256, let data = Data(base64Encoded: base64) else {
-            throw VigilError(.badRequest, code: "invalid_cursor", message: "cursor is not valid")
-        }
-        let parts = String(decoding: data, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == "1", let start = Int64(parts[1]), SampleBatchValidator.isUUID(String(parts[2])) else {
-            throw VigilError(.badRequest, code: "invalid_cursor", message: "cursor is not valid")
-        }
-        guard parts[3] == query.fingerprint else {
-            throw VigilError(
-                .badRequest, code: "invalid_cursor",
-                message: "cursor belongs to a different query (type, from, to and limit must not change)")
-        }
-        return Position(startMicroseconds: start, uuid: String(parts[2]))
+        guard raw.count <= 512, let data = Data(base64Encoded: base64) else { throw invalid }
+        return String(decoding: data, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    /// A short hash of a query's parameters.
+    public static func fingerprint(_ parameters: [String]) -> String {
+        SHA256.hash(data: Data(parameters.joined(separator: "|").utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
     }
 }
 

@@ -1,35 +1,53 @@
-/// Reads and writes of a subject's samples. Every access passes here, and here the ``AccessPolicy`` is
-/// asked first — handlers cannot forget it.
+/// Reads and writes of a subject's samples. Every access passes here: ``AccessControl`` decides (and
+/// audits refusals) first, and every outcome leaves an audit event — a write's in the same transaction
+/// as its rows, a read's committed before its samples are returned.
 public struct SampleService<Repository: SampleRepository>: Sendable {
     public let repository: Repository
-    public let policy: AccessPolicy
+    public let access: AccessControl
     let decoder = SampleBatchDecoder()
     let validator = SampleBatchValidator()
+    static var resourceType: String { "Observation" }
 
-    public init(repository: Repository, policy: AccessPolicy = AccessPolicy()) {
+    public init(repository: Repository, access: AccessControl) {
         self.repository = repository
-        self.policy = policy
+        self.access = access
     }
 
     /// Validates and stores one batch, all or nothing.
-    public func ingest(_ body: some Collection<UInt8>, subject: SubjectID, by identity: Identity) async throws -> IngestResult {
-        try policy.authorize(identity, .writeSamples, subject: subject)
-        let samples = try validator.validate(try decoder.parse(body))
-        let batch = BatchDeduplication(samples)
-        guard batch.conflicts.isEmpty else {
-            let stored = try await repository.storedConflicts(batch.unique, subject: subject).map { batch.uniqueIndexes[$0] }
-            throw Self.conflict(indexes: Set(batch.conflicts + stored).sorted())
-        }
-        switch try await repository.insert(batch.unique, subject: subject) {
-        case .stored(let result):
-            return IngestResult(accepted: result.accepted, duplicates: result.duplicates + batch.duplicates)
-        case .conflicts(let indexes):
-            throw Self.conflict(indexes: indexes.map { batch.uniqueIndexes[$0] }.sorted())
+    public func ingest(_ body: some Collection<UInt8>, subject: SubjectID, by request: AccessRequest) async throws -> IngestResult {
+        try await access.authorize(request, .writeSamples, subject: subject, auditAs: .sampleWrite, resourceType: Self.resourceType)
+        do {
+            let samples = try validator.validate(try decoder.parse(body))
+            let batch = BatchDeduplication(samples)
+            guard batch.conflicts.isEmpty else {
+                let stored = try await repository.storedConflicts(batch.unique, subject: subject).map { batch.uniqueIndexes[$0] }
+                throw Self.conflict(indexes: Set(batch.conflicts + stored).sorted())
+            }
+            let event = request.event(
+                .sampleWrite,
+                resourceType: Self.resourceType,
+                subject: subject.value,
+                count: samples.count,
+                outcome: .success,
+                at: access.nowMicroseconds
+            )
+            switch try await repository.insert(batch.unique, subject: subject, audit: event) {
+            case .stored(let result):
+                return IngestResult(accepted: result.accepted, duplicates: result.duplicates + batch.duplicates)
+            case .conflicts(let indexes):
+                throw Self.conflict(indexes: indexes.map { batch.uniqueIndexes[$0] }.sorted())
+            }
+        } catch {
+            // A refused or failed write still leaves a trace (nothing was stored).
+            try await access.audit.record(
+                request.event(.sampleWrite, resourceType: Self.resourceType, subject: subject.value, outcome: .error, at: access.nowMicroseconds)
+            )
+            throw error
         }
     }
 
-    public func page(_ query: SampleQuery, by identity: Identity) async throws -> SamplePage {
-        try policy.authorize(identity, .readSamples, subject: query.subject)
+    public func page(_ query: SampleQuery, by request: AccessRequest) async throws -> SamplePage {
+        try await access.authorize(request, .readSamples, subject: query.subject, auditAs: .sampleRead, resourceType: Self.resourceType)
         var rows = try await repository.samples(query)
         var next: String?
         if rows.count > query.limit {
@@ -37,6 +55,16 @@ public struct SampleService<Repository: SampleRepository>: Sendable {
             let last = rows[rows.count - 1]
             next = PageCursor.encode(.init(startMicroseconds: last.start.microseconds, uuid: last.uuid), for: query)
         }
+        try await access.audit.record(
+            request.event(
+                .sampleRead,
+                resourceType: Self.resourceType,
+                subject: query.subject.value,
+                count: rows.count,
+                outcome: .success,
+                at: access.nowMicroseconds
+            )
+        )
         return SamplePage(samples: rows, nextCursor: next)
     }
 

@@ -14,13 +14,30 @@ public func buildApplication(
     logger: Logger,
     now: @escaping @Sendable () -> Date = { Date() }
 ) async throws -> some ApplicationProtocol {
-    let auth = await AuthService(signingKey: signingKey, users: store.auth, logins: store.auth, settings: config.auth, now: now)
-    let router = buildRouter(auth: auth, samples: SampleService(repository: store.samples), store: store)
+    let auditWriter = AuditWriter(repository: store.audit, logger: logger)
+    let auth = await AuthService(
+        signingKey: signingKey,
+        users: store.auth,
+        logins: store.auth,
+        audit: auditWriter,
+        settings: config.auth,
+        now: now
+    )
+    let access = AccessControl(facts: store.access, audit: auditWriter, clock: now)
+    let hasher = PasswordHasher(cost: config.auth.bcryptCost)
+    let services = Services(
+        auth: auth,
+        samples: SampleService(repository: store.samples, access: access),
+        grants: GrantService(grants: store.access, users: store.auth, teams: store.access, access: access),
+        directory: DirectoryService(users: store.auth, teams: store.access, audit: auditWriter, hashPassword: hasher.hash, clock: now),
+        auditTrail: AuditTrailService(repository: store.audit, audit: auditWriter, nowMicroseconds: { access.nowMicroseconds })
+    )
+    // Services stop in reverse order: the server drains first, then the audit writer flushes, then the store closes.
     var app = Application(
-        router: router,
+        router: buildRouter(services, store: store),
         server: .http1(configuration: .init(idleTimeout: .seconds(75))),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Vigil"),
-        services: [store],
+        services: [store, auditWriter],
         logger: logger
     )
     app.beforeServerStarts {
@@ -32,17 +49,28 @@ public func buildApplication(
     return app
 }
 
-func buildRouter<Repository: SampleRepository>(
-    auth: AuthService, samples: SampleService<Repository>, store: VigilStore
-) -> Router<VigilRequestContext> {
+/// The application's domain services, built once from the store.
+struct Services {
+    let auth: AuthService
+    let samples: SampleService<SQLSampleRepository>
+    let grants: GrantService
+    let directory: DirectoryService
+    let auditTrail: AuditTrailService
+}
+
+func buildRouter(_ services: Services, store: VigilStore) -> Router<VigilRequestContext> {
     let router = Router(context: VigilRequestContext.self)
     router.add(middleware: RequestMiddleware())
     HealthController(store: store).addRoutes(to: router)
-    AuthController(auth: auth).addRoutes(to: router.group("v1/auth"))
+    AuthController(auth: services.auth).addRoutes(to: router.group("v1/auth"))
     let authenticated = router.group("v1")
-        .add(middleware: BearerAuthenticator(auth: auth))
+        .add(middleware: BearerAuthenticator(auth: services.auth))
         .group(context: AuthenticatedContext.self)
-    SampleController(service: samples).addRoutes(to: authenticated)
+    SampleController(service: services.samples).addRoutes(to: authenticated)
+    GrantController(service: services.grants).addRoutes(to: authenticated)
+    UserController(service: services.directory).addRoutes(to: authenticated)
+    CareTeamController(service: services.directory).addRoutes(to: authenticated)
+    AuditController(service: services.auditTrail).addRoutes(to: authenticated)
     MethodNotAllowed.register(APIRoutes.all, on: router)
     return router
 }
@@ -55,6 +83,15 @@ public enum APIRoutes {
         ("/v1/auth/refresh", [.post]),
         ("/v1/auth/logout", [.post]),
         ("/v1/subjects/:subject/samples", [.get, .post]),
+        ("/v1/subjects/:subject/grants", [.get, .post]),
+        ("/v1/subjects/:subject/grants/:id", [.delete]),
+        ("/v1/me", [.get]),
+        ("/v1/users", [.get, .post]),
+        ("/v1/users/:username", [.get, .delete]),
+        ("/v1/care-teams", [.get, .post]),
+        ("/v1/care-teams/:id/members", [.put]),
+        ("/v1/care-teams/:id", [.delete]),
+        ("/v1/audit-events", [.get]),
     ]
 }
 

@@ -26,17 +26,17 @@ struct AuthController {
 
     @Sendable func token(_ request: Request, context: VigilRequestContext) async throws -> Response {
         let credentials = try await BodyReader.decode(Credentials.self, from: request)
-        return JSONBody.response(try await auth.login(username: credentials.username, password: credentials.password))
+        return JSONBody.response(try await auth.login(username: credentials.username, password: credentials.password, origin: context.origin(request)))
     }
 
     @Sendable func refresh(_ request: Request, context: VigilRequestContext) async throws -> Response {
         let body = try await BodyReader.decode(RefreshRequest.self, from: request)
-        return JSONBody.response(try await auth.refresh(body.refreshToken))
+        return JSONBody.response(try await auth.refresh(body.refreshToken, origin: context.origin(request)))
     }
 
     @Sendable func logout(_ request: Request, context: VigilRequestContext) async throws -> Response {
         let body = try await BodyReader.decode(RefreshRequest.self, from: request)
-        try await auth.logout(body.refreshToken)
+        try await auth.logout(body.refreshToken, origin: context.origin(request))
         return Response(status: .noContent)
     }
 }

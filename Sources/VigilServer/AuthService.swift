@@ -49,6 +49,7 @@ public final class AuthService: Sendable {
     let keys: JWTKeyCollection
     let users: any UserRepository
     let logins: any LoginRepository
+    let audit: any AuditSink
     let settings: AuthSettings
     let now: @Sendable () -> Date
     /// Checked when the username is unknown so that both failures take the same time.
@@ -58,6 +59,7 @@ public final class AuthService: Sendable {
         signingKey: [UInt8],
         users: any UserRepository,
         logins: any LoginRepository,
+        audit: any AuditSink,
         settings: AuthSettings = AuthSettings(),
         now: @escaping @Sendable () -> Date = { Date() }
     ) async {
@@ -65,16 +67,31 @@ public final class AuthService: Sendable {
         await keys.add(hmac: HMACKey(from: signingKey), digestAlgorithm: .sha256)
         self.users = users
         self.logins = logins
+        self.audit = audit
         self.settings = settings
         self.now = now
         self.dummyHash = Bcrypt.hash(Self.randomToken(), cost: settings.bcryptCost)
     }
 
-    public func login(username: String, password: String) async throws -> TokenPair {
+    public func login(username: String, password: String, origin: AuditEvent.Origin) async throws -> TokenPair {
         let user = try await Username(username).asyncFlatMap { try await users.user(named: $0) }
         let hash = user?.passwordHash ?? dummyHash
         let matches = try await PasswordHasher(cost: settings.bcryptCost).verify(password, hash: hash)
-        guard let user, matches else { throw VigilError.invalidCredentials }
+        guard let user, matches else {
+            // The name tried is recorded (truncated); an unknown name belongs to no organisation.
+            try await audit.record(
+                AuditEvent(
+                    organization: user?.organization ?? AuditEvent.unattributedOrganization,
+                    actor: .init(userID: user?.id, username: String(username.prefix(64)), role: user?.role.rawValue),
+                    action: .login,
+                    resourceType: "Session",
+                    outcome: .denied,
+                    occurredAt: microseconds(now()),
+                    origin: origin
+                )
+            )
+            throw VigilError.invalidCredentials
+        }
         let loginID = UUID().uuidString.lowercased()
         let refresh = Self.randomToken()
         let issuedAt = Int64(now().timeIntervalSince1970)
@@ -85,10 +102,26 @@ public final class AuthService: Sendable {
             now: issuedAt,
             refreshExpiresAt: issuedAt + settings.refreshTokenSeconds
         )
+        let identity = Identity(userID: user.id, username: user.username, role: user.role, organization: user.organization, loginID: loginID)
+        try await audit.record(event(.login, identity, outcome: .success, origin: origin))
         return try await pair(userID: user.id, loginID: loginID, refresh: refresh, issuedAt: issuedAt)
     }
 
-    public func refresh(_ token: String) async throws -> TokenPair {
+    private func event(_ action: AuditEvent.Action, _ identity: Identity?, outcome: AuditEvent.Outcome, origin: AuditEvent.Origin) -> AuditEvent {
+        AuditEvent(
+            organization: identity?.organization ?? AuditEvent.unattributedOrganization,
+            actor: identity.map(AuditEvent.Actor.init) ?? .init(),
+            action: action,
+            resourceType: "Session",
+            outcome: outcome,
+            occurredAt: microseconds(now()),
+            origin: origin
+        )
+    }
+
+    private func microseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
+
+    public func refresh(_ token: String, origin: AuditEvent.Origin) async throws -> TokenPair {
         let refresh = Self.randomToken()
         let issuedAt = Int64(now().timeIntervalSince1970)
         let outcome = try await logins.rotate(
@@ -97,12 +130,19 @@ public final class AuthService: Sendable {
             now: issuedAt,
             refreshExpiresAt: issuedAt + settings.refreshTokenSeconds
         )
-        guard case .rotated(let identity) = outcome else { throw VigilError.invalidRefreshToken }
+        guard case .rotated(let identity) = outcome else {
+            var owner: Identity?
+            if case .reused(let identity) = outcome { owner = identity }
+            try await audit.record(event(.refresh, owner, outcome: .denied, origin: origin))
+            throw VigilError.invalidRefreshToken
+        }
+        try await audit.record(event(.refresh, identity, outcome: .success, origin: origin))
         return try await pair(userID: identity.userID, loginID: identity.loginID, refresh: refresh, issuedAt: issuedAt)
     }
 
-    public func logout(_ token: String) async throws {
-        try await logins.revokeLogin(refreshTokenHash: Self.hash(token), now: Int64(now().timeIntervalSince1970))
+    public func logout(_ token: String, origin: AuditEvent.Origin) async throws {
+        let owner = try await logins.revokeLogin(refreshTokenHash: Self.hash(token), now: Int64(now().timeIntervalSince1970))
+        try await audit.record(event(.logout, owner, outcome: owner == nil ? .error : .success, origin: origin))
     }
 
     /// The caller behind a bearer token: signature, expiry, issuer and audience, then a live login.

@@ -8,13 +8,20 @@ public struct VigilRequestContext: RequestContext {
     public var requestID: String = ""
     /// Set by ``BearerAuthenticator``; read through ``AuthenticatedContext``.
     public var identity: Identity?
+    /// The peer's IP address (no port), for audit events.
+    public let clientAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.clientAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// Bodies are read explicitly with their own limits (``BodyReader``); this only bounds Hummingbird's decoders.
     public var maxUploadSize: Int { BodyReader.maxBodyBytes }
+
+    func origin(_ request: Request) -> AuditEvent.Origin {
+        AuditEvent.Origin(requestID: requestID, clientAddress: clientAddress, userAgent: request.headers[.userAgent])
+    }
 }
 
 /// The context of routes behind authentication: `identity` is not optional, so a handler cannot
@@ -23,12 +30,23 @@ public struct AuthenticatedContext: ChildRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let requestID: String
     public let identity: Identity
+    public let clientAddress: String?
 
     public init(context: VigilRequestContext) throws {
         guard let identity = context.identity else { throw VigilError.invalidToken }
         self.coreContext = context.coreContext
         self.requestID = context.requestID
         self.identity = identity
+        self.clientAddress = context.clientAddress
+    }
+
+    /// The caller and origin every audit event of this request records.
+    public func accessRequest(_ request: Request) -> AccessRequest {
+        AccessRequest(identity: identity, origin: origin(request))
+    }
+
+    func origin(_ request: Request) -> AuditEvent.Origin {
+        AuditEvent.Origin(requestID: requestID, clientAddress: clientAddress, userAgent: request.headers[.userAgent])
     }
 
     public var maxUploadSize: Int { BodyReader.maxBodyBytes }

@@ -13,7 +13,7 @@ struct SampleController<Repository: SampleRepository> {
     @Sendable func ingest(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let subject = try SubjectID.subject(try context.parameters.require("subject"))
         let body = try await BodyReader.jsonBytes(request)
-        let result = try await service.ingest(body.readableBytesView, subject: subject, by: context.identity)
+        let result = try await service.ingest(body.readableBytesView, subject: subject, by: context.accessRequest(request))
         return JSONBody.response(result)
     }
 
@@ -24,7 +24,7 @@ struct SampleController<Repository: SampleRepository> {
             parameters[String(key)] = String(value)
         }
         let query = try SampleQuery.parse(subject: subject, parameters: parameters)
-        let page = try await service.page(query, by: context.identity)
+        let page = try await service.page(query, by: context.accessRequest(request))
         return JSONBody.response(bytes: SampleJSONWriter.page(page))
     }
 }

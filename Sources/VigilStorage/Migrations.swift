@@ -43,7 +43,41 @@ public struct Migrator: Sendable {
                 "CREATE INDEX samples_subject_type_start ON samples (subject, type, start_utc, uuid)",
                 "CREATE INDEX samples_subject_start ON samples (subject, start_utc, uuid)",
             ]
-        }
+        },
+        Migration(version: 2, name: "grants, care teams, audit trail") { engine in
+            let key = engine == .postgres ? "TEXT COLLATE \"C\"" : "TEXT"
+            return [
+                "ALTER TABLE users ADD COLUMN disabled_at BIGINT",
+                "CREATE INDEX users_organization ON users (organization, username)",
+                """
+                CREATE TABLE care_teams (id TEXT PRIMARY KEY, organization TEXT NOT NULL, name TEXT NOT NULL,
+                  created_at BIGINT NOT NULL, created_by TEXT NOT NULL)
+                """,
+                "CREATE INDEX care_teams_organization ON care_teams (organization)",
+                """
+                CREATE TABLE care_team_members (team_id TEXT NOT NULL REFERENCES care_teams(id) ON DELETE CASCADE,
+                  username \(key) NOT NULL, PRIMARY KEY (team_id, username))
+                """,
+                "CREATE INDEX care_team_members_username ON care_team_members (username)",
+                """
+                CREATE TABLE grants (id TEXT PRIMARY KEY, organization TEXT NOT NULL, subject \(key) NOT NULL,
+                  grantee \(key) NOT NULL, scope TEXT NOT NULL, expires_at BIGINT, created_at BIGINT NOT NULL,
+                  created_by TEXT NOT NULL, revoked_at BIGINT, revoked_by TEXT)
+                """,
+                "CREATE INDEX grants_subject_grantee ON grants (subject, grantee)",
+                """
+                CREATE TABLE audit_events (organization \(key) NOT NULL, seq BIGINT NOT NULL, occurred_at BIGINT NOT NULL,
+                  actor_id TEXT, actor_username TEXT, actor_role TEXT, action TEXT NOT NULL, resource_type TEXT NOT NULL,
+                  subject TEXT, record_count INTEGER NOT NULL, outcome TEXT NOT NULL, request_id TEXT NOT NULL,
+                  client_address TEXT, user_agent TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL,
+                  PRIMARY KEY (organization, seq))
+                """,
+                "CREATE INDEX audit_events_request ON audit_events (request_id)",
+                """
+                CREATE TABLE audit_heads (organization \(key) PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)
+                """,
+            ]
+        },
     ]
 
     /// The newest schema version this build knows.

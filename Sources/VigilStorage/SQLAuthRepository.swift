@@ -11,7 +11,10 @@ public struct SQLAuthRepository: UserRepository, LoginRepository {
     }
 
     public func createUser(_ user: UserRecord) async throws {
-        try await driver.write { db in
+        try await driver.write { db in try await Self.insertUser(user, on: db) }
+    }
+
+    static func insertUser(_ user: UserRecord, on db: any SQLDatabase) async throws {
             let taken = try await db.raw("SELECT id FROM users WHERE username = \(bind: user.username.value)").first()
             guard taken == nil else {
                 throw VigilError(.conflict, code: "conflict", message: "username \(user.username) is taken")
@@ -24,14 +27,13 @@ public struct SQLAuthRepository: UserRepository, LoginRepository {
                         \(bind: user.organization), \(bind: now))
                 """
             ).run()
-        }
     }
 
     public func user(named username: Username) async throws -> UserRecord? {
         try await driver.read { db in
             guard
                 let row = try await db.raw(
-                    "SELECT id, username, password_hash, role, organization FROM users WHERE username = \(bind: username.value)"
+                    "SELECT id, username, password_hash, role, organization FROM users WHERE username = \(bind: username.value) AND disabled_at IS NULL"
                 ).first()
             else { return nil }
             guard let role = Role(rawValue: try row.decode(column: "role", as: String.self)) else { return nil }
@@ -68,7 +70,7 @@ public struct SQLAuthRepository: UserRepository, LoginRepository {
             let row = try await db.raw(
                 """
                 SELECT u.id, u.username, u.role, u.organization FROM logins l JOIN users u ON u.id = l.user_id
-                WHERE l.id = \(bind: loginID) AND l.user_id = \(bind: userID) AND l.revoked_at IS NULL
+                WHERE l.id = \(bind: loginID) AND l.user_id = \(bind: userID) AND l.revoked_at IS NULL AND u.disabled_at IS NULL
                 """
             ).first(),
             let username = Username(try row.decode(column: "username", as: String.self)),
@@ -115,21 +117,93 @@ public struct SQLAuthRepository: UserRepository, LoginRepository {
                 "SELECT login_id, used_at FROM refresh_tokens WHERE token_hash = \(bind: refreshTokenHash)"
             ).first()
             guard let known, try known.decode(column: "used_at", as: Int64?.self) != nil else { return .invalid }
-            try await db.raw(
-                "UPDATE logins SET revoked_at = \(bind: now) WHERE id = \(bind: try known.decode(column: "login_id", as: String.self)) AND revoked_at IS NULL"
-            ).run()
-            return .reused
+            let loginID = try known.decode(column: "login_id", as: String.self)
+            try await db.raw("UPDATE logins SET revoked_at = \(bind: now) WHERE id = \(bind: loginID) AND revoked_at IS NULL").run()
+            return .reused(try await Self.owner(loginID: loginID, on: db))
         }
     }
 
-    public func revokeLogin(refreshTokenHash: String, now: Int64) async throws {
+    /// Who a login belongs to, whether or not it has ended.
+    static func owner(loginID: String, on db: any SQLDatabase) async throws -> Identity? {
+        guard
+            let row = try await db.raw(
+                "SELECT u.id, u.username, u.role, u.organization FROM logins l JOIN users u ON u.id = l.user_id WHERE l.id = \(bind: loginID)"
+            ).first(),
+            let username = Username(try row.decode(column: "username", as: String.self)),
+            let role = Role(rawValue: try row.decode(column: "role", as: String.self))
+        else { return nil }
+        return Identity(
+            userID: try row.decode(column: "id", as: String.self),
+            username: username,
+            role: role,
+            organization: try row.decode(column: "organization", as: String.self),
+            loginID: loginID
+        )
+    }
+
+    public func revokeLogin(refreshTokenHash: String, now: Int64) async throws -> Identity? {
         try await driver.write { db in
+            let token = try await db.raw("SELECT login_id FROM refresh_tokens WHERE token_hash = \(bind: refreshTokenHash)").first()
+            guard let loginID = try token?.decode(column: "login_id", as: String.self) else { return nil }
             try await db.raw(
                 """
                 UPDATE logins SET revoked_at = \(bind: now)
-                WHERE revoked_at IS NULL AND id IN (SELECT login_id FROM refresh_tokens WHERE token_hash = \(bind: refreshTokenHash))
+                WHERE revoked_at IS NULL AND id = \(bind: loginID)
                 """
             ).run()
+            return try await Self.owner(loginID: loginID, on: db)
         }
+    }
+}
+
+extension SQLAuthRepository: UserDirectory {
+    static let summaryColumns = "id, username, role, organization, created_at, disabled_at"
+
+    public func users(organization: String) async throws -> [UserSummary] {
+        try await driver.read { db in
+            try await db.raw(
+                "SELECT \(unsafeRaw: Self.summaryColumns) FROM users WHERE organization = \(bind: organization) ORDER BY username"
+            ).all().compactMap(Self.summary(from:))
+        }
+    }
+
+    public func user(username: String, organization: String) async throws -> UserSummary? {
+        try await driver.read { db in
+            try await db.raw(
+                "SELECT \(unsafeRaw: Self.summaryColumns) FROM users WHERE username = \(bind: username) AND organization = \(bind: organization)"
+            ).first().flatMap(Self.summary(from:))
+        }
+    }
+
+    public func createUser(_ user: UserRecord, audit: AuditEvent) async throws {
+        try await driver.write { [engine = driver.engine] db in
+            try await Self.insertUser(user, on: db)
+            try await SQLAuditLog.append([audit], on: db, engine: engine)
+        }
+    }
+
+    public func disableUser(username: String, organization: String, at time: Int64, audit: AuditEvent) async throws -> Bool {
+        try await driver.write { [engine = driver.engine] db in
+            let row = try await db.raw(
+                "SELECT id FROM users WHERE username = \(bind: username) AND organization = \(bind: organization)"
+            ).first()
+            guard let id = try row?.decode(column: "id", as: String.self) else { return false }
+            try await db.raw("UPDATE users SET disabled_at = \(bind: time) WHERE id = \(bind: id) AND disabled_at IS NULL").run()
+            try await db.raw("UPDATE logins SET revoked_at = \(bind: time) WHERE user_id = \(bind: id) AND revoked_at IS NULL").run()
+            try await SQLAuditLog.append([audit], on: db, engine: engine)
+            return true
+        }
+    }
+
+    static func summary(from row: any SQLRow) throws -> UserSummary? {
+        guard let role = Role(rawValue: try row.decode(column: "role", as: String.self)) else { return nil }
+        return UserSummary(
+            id: try row.decode(column: "id", as: String.self),
+            username: try row.decode(column: "username", as: String.self),
+            role: role,
+            organization: try row.decode(column: "organization", as: String.self),
+            createdAt: try row.decode(column: "created_at", as: Int64.self),
+            disabled: try row.decode(column: "disabled_at", as: Int64?.self) != nil
+        )
     }
 }

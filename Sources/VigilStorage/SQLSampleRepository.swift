@@ -21,10 +21,9 @@ public struct SQLSampleRepository: SampleRepository {
         let indexes: [Int]
     }
 
-    public func insert(_ samples: [Sample], subject: SubjectID) async throws -> SampleInsertOutcome {
-        guard !samples.isEmpty else { return .stored(IngestResult(accepted: 0, duplicates: 0)) }
+    public func insert(_ samples: [Sample], subject: SubjectID, audit: AuditEvent) async throws -> SampleInsertOutcome {
         do {
-            return try await driver.write { db in
+            return try await driver.write { [engine = driver.engine] db in
                 var accepted = 0
                 var duplicates = 0
                 for chunkStart in stride(from: 0, to: samples.count, by: Self.rowsPerStatement) {
@@ -41,6 +40,8 @@ public struct SQLSampleRepository: SampleRepository {
                     guard conflicts.isEmpty else { throw ConflictFound(indexes: conflicts) }
                     duplicates += existing.count
                 }
+                // Last, so the audit chain's head lock is held only from here to commit.
+                try await SQLAuditLog.append([audit], on: db, engine: engine)
                 return .stored(IngestResult(accepted: accepted, duplicates: duplicates))
             }
         } catch let found as ConflictFound {

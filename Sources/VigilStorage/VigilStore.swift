@@ -10,6 +10,8 @@ public final class VigilStore: Service {
     public let driver: any DatabaseDriver
     public let samples: SQLSampleRepository
     public let auth: SQLAuthRepository
+    public let access: SQLAccessRepository
+    public let audit: SQLAuditLog
     /// A redacted form of the URL, safe for logs.
     public let description: String
 
@@ -34,6 +36,8 @@ public final class VigilStore: Service {
         self.driver = driver
         self.samples = SQLSampleRepository(driver: driver)
         self.auth = SQLAuthRepository(driver: driver)
+        self.access = SQLAccessRepository(driver: driver)
+        self.audit = SQLAuditLog(driver: driver)
         self.description = description
     }
 

@@ -43,7 +43,19 @@ struct Users: AsyncParsableCommand {
             do {
                 try await store.withRunning {
                     try await store.migrate()
-                    try await store.auth.createUser(record)
+                    // The command line is an actor too: the creation is in the organisation's audit trail.
+                    let event = AuditEvent(
+                        organization: organization,
+                        actor: .init(username: "vigil-cli"),
+                        action: .userCreate,
+                        resourceType: "Person",
+                        subject: record.role == .patient ? username : nil,
+                        recordCount: 1,
+                        outcome: .success,
+                        occurredAt: Int64(Date().timeIntervalSince1970 * 1_000_000),
+                        origin: .init(requestID: "cli-" + UUID().uuidString.lowercased(), userAgent: "vigil users add")
+                    )
+                    try await store.auth.createUser(record, audit: event)
                 }
             } catch let error as VigilError {
                 throw CommandFailure(description: error.message)

@@ -1,0 +1,165 @@
+import Foundation
+import SQLKit
+import VigilCore
+
+/// Grants, care teams and the facts the access policy needs, on SQLite or PostgreSQL.
+public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareTeamRepository {
+    let driver: any DatabaseDriver
+
+    public init(driver: any DatabaseDriver) {
+        self.driver = driver
+    }
+
+    public func facts(subject: SubjectID, caller: Identity) async throws -> SubjectFacts {
+        try await driver.read { db in
+            let patient = try await db.raw(
+                "SELECT organization FROM users WHERE username = \(bind: subject.value) AND role = 'patient' AND disabled_at IS NULL"
+            ).first()
+            guard let organization = try patient?.decode(column: "organization", as: String.self) else { return SubjectFacts(organization: nil) }
+            guard caller.role == .clinician || caller.role == .admin else { return SubjectFacts(organization: organization) }
+            let grants = try await db.raw(
+                """
+                SELECT \(unsafeRaw: Self.grantColumns) FROM grants
+                WHERE subject = \(bind: subject.value) AND revoked_at IS NULL
+                  AND (grantee = \(bind: caller.username.value)
+                       OR grantee IN (SELECT 'team:' || team_id FROM care_team_members WHERE username = \(bind: caller.username.value)))
+                """
+            ).all().map(Self.grant(from:))
+            return SubjectFacts(organization: organization, callerGrants: grants)
+        }
+    }
+
+    // MARK: Grants
+
+    static let grantColumns = "id, organization, subject, grantee, scope, expires_at, created_at, created_by, revoked_at, revoked_by"
+
+    public func createGrant(_ grant: Grant, audit: AuditEvent) async throws {
+        try await driver.write { [engine = driver.engine] db in
+            // Granting again to the same grantee replaces the earlier grant.
+            try await db.raw(
+                """
+                UPDATE grants SET revoked_at = \(bind: grant.createdAt), revoked_by = \(bind: grant.createdBy)
+                WHERE subject = \(bind: grant.subject) AND grantee = \(bind: grant.grantee) AND revoked_at IS NULL
+                """
+            ).run()
+            try await db.raw(
+                """
+                INSERT INTO grants (id, organization, subject, grantee, scope, expires_at, created_at, created_by)
+                VALUES (\(bind: grant.id), \(bind: grant.organization), \(bind: grant.subject), \(bind: grant.grantee),
+                        \(bind: grant.scope.rawValue), \(bind: grant.expiresAt), \(bind: grant.createdAt), \(bind: grant.createdBy))
+                """
+            ).run()
+            try await SQLAuditLog.append([audit], on: db, engine: engine)
+        }
+    }
+
+    public func grants(subject: SubjectID) async throws -> [Grant] {
+        try await driver.read { db in
+            try await db.raw("SELECT \(unsafeRaw: Self.grantColumns) FROM grants WHERE subject = \(bind: subject.value) ORDER BY created_at, id")
+                .all().map(Self.grant(from:))
+        }
+    }
+
+    public func revokeGrant(id: String, subject: SubjectID, by revoker: String, at time: Int64, audit: AuditEvent) async throws -> Bool {
+        try await driver.write { [engine = driver.engine] db in
+            let found = try await db.raw(
+                "SELECT id FROM grants WHERE id = \(bind: id) AND subject = \(bind: subject.value)"
+            ).first()
+            guard found != nil else { return false }
+            try await db.raw(
+                """
+                UPDATE grants SET revoked_at = \(bind: time), revoked_by = \(bind: revoker)
+                WHERE id = \(bind: id) AND revoked_at IS NULL
+                """
+            ).run()
+            try await SQLAuditLog.append([audit], on: db, engine: engine)
+            return true
+        }
+    }
+
+    static func grant(from row: any SQLRow) throws -> Grant {
+        Grant(
+            id: try row.decode(column: "id", as: String.self),
+            organization: try row.decode(column: "organization", as: String.self),
+            subject: try row.decode(column: "subject", as: String.self),
+            grantee: try row.decode(column: "grantee", as: String.self),
+            scope: GrantScope(rawValue: try row.decode(column: "scope", as: String.self)) ?? .read,
+            expiresAt: try row.decode(column: "expires_at", as: Int64?.self),
+            createdAt: try row.decode(column: "created_at", as: Int64.self),
+            createdBy: try row.decode(column: "created_by", as: String.self),
+            revokedAt: try row.decode(column: "revoked_at", as: Int64?.self),
+            revokedBy: try row.decode(column: "revoked_by", as: String?.self)
+        )
+    }
+
+    // MARK: Care teams
+
+    public func createCareTeam(_ team: CareTeam, audit: AuditEvent) async throws {
+        try await driver.write { [engine = driver.engine] db in
+            try await db.raw(
+                """
+                INSERT INTO care_teams (id, organization, name, created_at, created_by)
+                VALUES (\(bind: team.id), \(bind: team.organization), \(bind: team.name), \(bind: team.createdAt), \(bind: team.createdBy))
+                """
+            ).run()
+            try await Self.insertMembers(team.members, team: team.id, on: db)
+            try await SQLAuditLog.append([audit], on: db, engine: engine)
+        }
+    }
+
+    public func careTeams(organization: String) async throws -> [CareTeam] {
+        try await driver.read { db in
+            let rows = try await db.raw(
+                "SELECT id, organization, name, created_at, created_by FROM care_teams WHERE organization = \(bind: organization) ORDER BY name, id"
+            ).all()
+            let members = try await db.raw(
+                """
+                SELECT m.team_id, m.username FROM care_team_members m JOIN care_teams t ON t.id = m.team_id
+                WHERE t.organization = \(bind: organization) ORDER BY m.username
+                """
+            ).all()
+            var byTeam = [String: [String]]()
+            for row in members {
+                byTeam[try row.decode(column: "team_id", as: String.self), default: []].append(try row.decode(column: "username", as: String.self))
+            }
+            return try rows.map { row in
+                let id = try row.decode(column: "id", as: String.self)
+                return CareTeam(
+                    id: id,
+                    organization: try row.decode(column: "organization", as: String.self),
+                    name: try row.decode(column: "name", as: String.self),
+                    members: byTeam[id] ?? [],
+                    createdAt: try row.decode(column: "created_at", as: Int64.self),
+                    createdBy: try row.decode(column: "created_by", as: String.self)
+                )
+            }
+        }
+    }
+
+    public func replaceMembers(team: String, members: [String], audit: AuditEvent) async throws {
+        try await driver.write { [engine = driver.engine] db in
+            try await db.raw("DELETE FROM care_team_members WHERE team_id = \(bind: team)").run()
+            try await Self.insertMembers(members, team: team, on: db)
+            try await SQLAuditLog.append([audit], on: db, engine: engine)
+        }
+    }
+
+    public func deleteCareTeam(_ team: String, audit: AuditEvent) async throws {
+        try await driver.write { [engine = driver.engine] db in
+            // Grants to a deleted team end with it.
+            try await db.raw(
+                "UPDATE grants SET revoked_at = \(bind: audit.occurredAt / 1_000_000), revoked_by = \(bind: audit.actor.username ?? "") WHERE grantee = \(bind: Grant.teamPrefix + team) AND revoked_at IS NULL"
+            ).run()
+            try await db.raw("DELETE FROM care_team_members WHERE team_id = \(bind: team)").run()
+            try await db.raw("DELETE FROM care_teams WHERE id = \(bind: team)").run()
+            try await SQLAuditLog.append([audit], on: db, engine: engine)
+        }
+    }
+
+    private static func insertMembers(_ members: [String], team: String, on db: any SQLDatabase) async throws {
+        guard !members.isEmpty else { return }
+        let builder = db.insert(into: "care_team_members").columns("team_id", "username")
+        for member in Set(members).sorted() { builder.values([team, member] as [any Encodable & Sendable]) }
+        try await builder.run()
+    }
+}
