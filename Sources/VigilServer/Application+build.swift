@@ -15,23 +15,7 @@ public func buildApplication(
     now: @escaping @Sendable () -> Date = { Date() }
 ) async throws -> some ApplicationProtocol {
     let auditWriter = AuditWriter(repository: store.audit, logger: logger)
-    let auth = await AuthService(
-        signingKey: signingKey,
-        users: store.auth,
-        logins: store.auth,
-        audit: auditWriter,
-        settings: config.auth,
-        now: now
-    )
-    let access = AccessControl(facts: store.access, audit: auditWriter, clock: now)
-    let hasher = PasswordHasher(cost: config.auth.bcryptCost)
-    let services = Services(
-        auth: auth,
-        samples: SampleService(repository: store.samples, access: access),
-        grants: GrantService(grants: store.access, users: store.auth, teams: store.access, access: access),
-        directory: DirectoryService(users: store.auth, teams: store.access, audit: auditWriter, hashPassword: hasher.hash, clock: now),
-        auditTrail: AuditTrailService(repository: store.audit, audit: auditWriter, nowMicroseconds: { access.nowMicroseconds })
-    )
+    let services = await makeServices(config: config, store: store, signingKey: signingKey, auditWriter: auditWriter, now: now)
     // Services stop in reverse order: the server drains first, then the audit writer flushes, then the store closes.
     var app = Application(
         router: buildRouter(services, store: store),
@@ -49,6 +33,39 @@ public func buildApplication(
     return app
 }
 
+func makeServices(
+    config: VigilConfig,
+    store: VigilStore,
+    signingKey: [UInt8],
+    auditWriter: AuditWriter,
+    now: @escaping @Sendable () -> Date
+) async -> Services {
+    let auth = await AuthService(
+        signingKey: signingKey,
+        users: store.auth,
+        logins: store.auth,
+        audit: auditWriter,
+        settings: config.auth,
+        now: now
+    )
+    let access = AccessControl(facts: store.access, audit: auditWriter, clock: now)
+    let hasher = PasswordHasher(cost: config.auth.bcryptCost)
+    return Services(
+        auth: auth,
+        samples: SampleService(repository: store.samples, access: access),
+        grants: GrantService(grants: store.access, users: store.auth, teams: store.access, access: access),
+        directory: DirectoryService(users: store.auth, teams: store.access, audit: auditWriter, hashPassword: hasher.hash, clock: now),
+        auditTrail: AuditTrailService(repository: store.audit, audit: auditWriter, nowMicroseconds: { access.nowMicroseconds })
+    )
+}
+
+/// The routes the application registers (without the `405` answers), for checks that every route is
+/// covered by the authorization matrix.
+public func registeredRoutes(config: VigilConfig, store: VigilStore, signingKey: [UInt8], logger: Logger) async -> [(method: String, path: String)] {
+    let services = await makeServices(config: config, store: store, signingKey: signingKey, auditWriter: AuditWriter(repository: store.audit, logger: logger), now: { Date() })
+    return buildRouter(services, store: store, answerMethodNotAllowed: false).routes.map { ($0.method.rawValue, $0.path.description) }
+}
+
 /// The application's domain services, built once from the store.
 struct Services {
     let auth: AuthService
@@ -58,7 +75,7 @@ struct Services {
     let auditTrail: AuditTrailService
 }
 
-func buildRouter(_ services: Services, store: VigilStore) -> Router<VigilRequestContext> {
+func buildRouter(_ services: Services, store: VigilStore, answerMethodNotAllowed: Bool = true) -> Router<VigilRequestContext> {
     let router = Router(context: VigilRequestContext.self)
     router.add(middleware: RequestMiddleware())
     HealthController(store: store).addRoutes(to: router)
@@ -71,7 +88,7 @@ func buildRouter(_ services: Services, store: VigilStore) -> Router<VigilRequest
     UserController(service: services.directory).addRoutes(to: authenticated)
     CareTeamController(service: services.directory).addRoutes(to: authenticated)
     AuditController(service: services.auditTrail).addRoutes(to: authenticated)
-    MethodNotAllowed.register(APIRoutes.all, on: router)
+    if answerMethodNotAllowed { MethodNotAllowed.register(APIRoutes.all, on: router) }
     return router
 }
 

@@ -13,8 +13,8 @@ struct AuthTests {
         let clock = TestClock()
         try await TestApp.run(backend, now: { clock.now }) { app in
             let user = try await app.addUser(.patient)
-            let pair = try await app.login(user.username, user.password)
-            let path = "/v1/subjects/\(user.username)/samples"
+            let pair = try await app.login(user.name, user.password)
+            let path = "/v1/subjects/\(user.name)/samples"
             #expect(try await app.get(path, token: pair.accessToken).status == .ok)
 
             let missing = try await app.get(path)
@@ -47,7 +47,7 @@ struct AuthTests {
     func loginFailuresLookAlike(backend: Backend) async throws {
         try await TestApp.run(backend) { app in
             let user = try await app.addUser(.clinician)
-            let wrongPassword = try await app.post("/v1/auth/token", json: #"{"username":"\#(user.username)","password":"nope"}"#)
+            let wrongPassword = try await app.post("/v1/auth/token", json: #"{"username":"\#(user.name)","password":"nope"}"#)
             let unknownUser = try await app.post(
                 "/v1/auth/token", json: #"{"username":"ghost-\#(UUID().uuidString.prefix(6))","password":"nope"}"#)
             let malformedUser = try await app.post("/v1/auth/token", json: #"{"username":"no such user!","password":"nope"}"#)
@@ -79,7 +79,7 @@ struct AuthTests {
                     == String(buffer: nonexistent.body).replacingOccurrences(of: b.requestID, with: ""))
             for role in [Role.clinician, .admin, .auditor] {
                 let user = try await app.addUser(role)
-                let token = try await app.login(user.username, user.password).accessToken
+                let token = try await app.login(user.name, user.password).accessToken
                 #expect(try await app.get("/v1/subjects/\(alice)/samples", token: token).status == .notFound)
             }
         }
@@ -89,8 +89,8 @@ struct AuthTests {
     func refreshRotationAndReuse(backend: Backend) async throws {
         try await TestApp.run(backend) { app in
             let user = try await app.addUser(.patient)
-            let path = "/v1/subjects/\(user.username)/samples"
-            let first = try await app.login(user.username, user.password)
+            let path = "/v1/subjects/\(user.name)/samples"
+            let first = try await app.login(user.name, user.password)
             let refreshed = try await app.post("/v1/auth/refresh", json: #"{"refresh_token":"\#(first.refreshToken)"}"#)
             #expect(refreshed.status == .ok)
             let second = try JSONDecoder().decode(TokenPair.self, from: Data(buffer: refreshed.body))
@@ -106,7 +106,7 @@ struct AuthTests {
             #expect(try await app.post("/v1/auth/refresh", json: #"{"refresh_token":"\#(second.refreshToken)"}"#).status == .unauthorized)
 
             // Another login of the same user is unaffected.
-            let other = try await app.login(user.username, user.password)
+            let other = try await app.login(user.name, user.password)
             #expect(try await app.get(path, token: other.accessToken).status == .ok)
             #expect(try await app.post("/v1/auth/refresh", json: #"{"refresh_token":"garbage"}"#).status == .unauthorized)
         }
@@ -116,8 +116,8 @@ struct AuthTests {
     func logout(backend: Backend) async throws {
         try await TestApp.run(backend) { app in
             let user = try await app.addUser(.patient)
-            let pair = try await app.login(user.username, user.password)
-            let path = "/v1/subjects/\(user.username)/samples"
+            let pair = try await app.login(user.name, user.password)
+            let path = "/v1/subjects/\(user.name)/samples"
             #expect(try await app.post("/v1/auth/logout", json: #"{"refresh_token":"\#(pair.refreshToken)"}"#).status == .noContent)
             #expect(try await app.get(path, token: pair.accessToken).status == .unauthorized)
             #expect(try await app.post("/v1/auth/refresh", json: #"{"refresh_token":"\#(pair.refreshToken)"}"#).status == .unauthorized)

@@ -59,7 +59,7 @@ struct TestApp {
     }
 
     /// Creates a user with a unique name (prefix + random suffix) and returns its name and password.
-    func addUser(_ role: Role, prefix: String? = nil, organization: String = "default") async throws -> (username: String, password: String)
+    func addUser(_ role: Role, prefix: String? = nil, organization: String = "default") async throws -> (name: String, password: String)
     {
         let username = "\(prefix ?? role.rawValue)-\(UUID().uuidString.prefix(8).lowercased())"
         let password = "pw-\(UUID().uuidString)"
@@ -83,7 +83,7 @@ struct TestApp {
     /// A new patient and its access token.
     func patient() async throws -> (subject: String, token: String) {
         let user = try await addUser(.patient)
-        return (user.username, try await login(user.username, user.password).accessToken)
+        return (user.name, try await login(user.name, user.password).accessToken)
     }
 
     func post(_ path: String, json: String, token: String? = nil, headers extra: HTTPFields = [:]) async throws -> TestResponse {
