@@ -41,6 +41,7 @@ public struct AuditQuery: Sendable, Equatable {
     public var subject: String?
     public var action: AuditEvent.Action?
     public var outcome: AuditEvent.Outcome?
+    public var requestID: String?
     /// Microseconds, inclusive.
     public var from: Int64?
     /// Microseconds, exclusive.

@@ -24,6 +24,7 @@ public struct AuditTrailService: Sendable {
         var query = AuditQuery(organization: request.identity.organization)
         query.actor = parameters["actor"]
         query.subject = parameters["subject"]
+        query.requestID = parameters["request_id"]
         if let raw = parameters["action"] {
             guard let action = AuditEvent.Action(rawValue: raw) else {
                 throw VigilError.invalidParameter(
@@ -53,7 +54,7 @@ public struct AuditTrailService: Sendable {
             query.limit = limit
         }
         let fingerprint = OpaqueCursor.fingerprint([
-            query.actor ?? "", query.subject ?? "", query.action?.rawValue ?? "", query.outcome?.rawValue ?? "",
+            query.actor ?? "", query.subject ?? "", query.requestID ?? "", query.action?.rawValue ?? "", query.outcome?.rawValue ?? "",
             query.from.map(String.init) ?? "", query.to.map(String.init) ?? "", String(query.limit),
         ])
         if let raw = parameters["cursor"] {

@@ -147,6 +147,7 @@ extension SQLAuditLog: AuditRepository {
         if let subject = query.subject { sql += " AND subject = \(bind: subject)" }
         if let action = query.action { sql += " AND action = \(bind: action.rawValue)" }
         if let outcome = query.outcome { sql += " AND outcome = \(bind: outcome.rawValue)" }
+        if let requestID = query.requestID { sql += " AND request_id = \(bind: requestID)" }
         if let from = query.from { sql += " AND occurred_at >= \(bind: from)" }
         if let to = query.to { sql += " AND occurred_at < \(bind: to)" }
         if let after = query.afterSequence { sql += " AND seq > \(bind: after)" }

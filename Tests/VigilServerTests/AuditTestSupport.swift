@@ -1,0 +1,98 @@
+import Foundation
+import HTTPTypes
+import Logging
+import SQLKit
+import Testing
+import VigilCore
+import VigilStorage
+
+extension TestApp {
+    /// The audit events a request left, found by its request id.
+    func auditEvents(requestID: String, organization: String = "default") async throws -> [ChainedAuditEvent] {
+        var query = AuditQuery(organization: organization, limit: 1000)
+        query.requestID = requestID
+        return try await store.audit.events(query)
+    }
+
+    /// Sends a request with a fresh `X-Request-ID` and returns the response and that id.
+    func tracked(
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        json: String? = nil,
+        token: String? = nil
+    ) async throws -> (status: HTTPResponse.Status, requestID: String) {
+        let requestID = "test-\(UUID().uuidString.lowercased())"
+        var headers: HTTPFields = [.requestIDForTests: requestID, .userAgent: "vigil-tests"]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        if json != nil { headers[.contentType] = "application/json" }
+        let response = try await client.execute(uri: path, method: method, headers: headers, body: json.map { .init(string: $0) })
+        return (response.status, requestID)
+    }
+}
+
+extension HTTPField.Name {
+    static let requestIDForTests = HTTPField.Name("X-Request-ID")!
+}
+
+/// The `vigil` executable built next to the test bundle (`swift test` builds every product).
+enum VigilBinary {
+    static var url: URL {
+        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = testBinary.deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("vigil").path), directory.path != "/" {
+            directory = directory.deletingLastPathComponent()
+        }
+        return directory.appendingPathComponent("vigil")
+    }
+
+    /// Runs `vigil arguments…` and returns its exit code and standard output.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// A database of its own for tests that change it behind Vigil's back (tampering, killing):
+/// a new SQLite file, or a new database on the test PostgreSQL cluster (dropped afterwards).
+enum ScratchDatabase {
+    static func with<T: Sendable>(_ backend: Backend, _ body: @Sendable (String) async throws -> T) async throws -> T {
+        switch backend {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-scratch-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            return try await body("sqlite:" + directory.appendingPathComponent("vigil.sqlite").path)
+        case .postgres:
+            let base = try #require(Backend.postgresURL)
+            let name = "vigil_scratch_\(UUID().uuidString.prefix(8).lowercased())"
+            try await admin(base, "CREATE DATABASE \(name)")
+            var components = try #require(URLComponents(string: base))
+            components.path = "/" + name
+            let url = try #require(components.string)
+            do {
+                let result = try await body(url)
+                try await admin(base, "DROP DATABASE \(name) WITH (FORCE)")
+                return result
+            } catch {
+                try? await admin(base, "DROP DATABASE \(name) WITH (FORCE)")
+                throw error
+            }
+        }
+    }
+
+    private static func admin(_ url: String, _ statement: String) async throws {
+        let store = try await VigilStore.open(url: url, logger: Logger(label: "scratch"))
+        try await store.withRunning {
+            try await store.driver.read { db in try await db.raw(SQLQueryString(statement)).run() }
+        }
+    }
+}
