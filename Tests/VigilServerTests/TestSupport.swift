@@ -33,6 +33,7 @@ struct TestApp {
 
     static func run<T: Sendable>(
         _ backend: Backend,
+        url explicitURL: String? = nil,
         configure: (inout VigilConfig) -> Void = { _ in },
         now: @escaping @Sendable () -> Date = { Date() },
         _ body: @Sendable (TestApp) async throws -> T
@@ -48,6 +49,7 @@ struct TestApp {
         defer { try? FileManager.default.removeItem(at: directory) }
         let url: String
         switch backend {
+        case _ where explicitURL != nil: url = explicitURL!
         case .sqlite: url = "sqlite:" + directory.appendingPathComponent("vigil.sqlite").path
         case .postgres: url = try #require(Backend.postgresURL)
         }
