@@ -13,7 +13,10 @@ public struct AccessControl: Sendable {
     public let policy: AccessPolicy
     public let clock: @Sendable () -> Date
 
-    public init(facts: any AccessFactsRepository, audit: any AuditSink, policy: AccessPolicy = AccessPolicy(), clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        facts: any AccessFactsRepository, audit: any AuditSink, policy: AccessPolicy = AccessPolicy(),
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.facts = facts
         self.audit = audit
         self.policy = policy
@@ -25,7 +28,9 @@ public struct AccessControl: Sendable {
 
     /// Returns the subject's organisation when allowed; otherwise audits the refusal and throws.
     @discardableResult
-    public func authorize(_ request: AccessRequest, _ action: SubjectAction, subject: SubjectID, auditAs auditAction: AuditEvent.Action, resourceType: String)
+    public func authorize(
+        _ request: AccessRequest, _ action: SubjectAction, subject: SubjectID, auditAs auditAction: AuditEvent.Action, resourceType: String
+    )
         async throws -> String
     {
         let facts = try await facts.facts(subject: subject, caller: request.identity)

@@ -90,7 +90,10 @@ public struct AuditChainVerifier: Sendable {
         if stored.event.organization != organization {
             fail(at: stored.sequence, "event belongs to organization \(stored.event.organization)")
         } else if stored.sequence != expected {
-            fail(at: expected, stored.sequence > expected ? "event \(expected) is missing (next stored is \(stored.sequence))" : "unexpected sequence \(stored.sequence)")
+            fail(
+                at: expected,
+                stored.sequence > expected
+                    ? "event \(expected) is missing (next stored is \(stored.sequence))" : "unexpected sequence \(stored.sequence)")
         } else if stored.previousHash != headHash {
             fail(at: expected, "previous-hash link does not match event \(expected - 1)")
         } else if AuditChain.hash(stored.event, sequence: stored.sequence, previousHash: stored.previousHash) != stored.hash {
@@ -106,7 +109,9 @@ public struct AuditChainVerifier: Sendable {
         guard firstBreak == nil else { return }
         let head = recordedHead ?? (0, AuditChain.genesis)
         if head.sequence != count || head.hash != headHash {
-            fail(at: min(head.sequence, count + 1), "chain ends at \(count) but the recorded head is \(head.sequence) (events removed or head edited)")
+            fail(
+                at: min(head.sequence, count + 1),
+                "chain ends at \(count) but the recorded head is \(head.sequence) (events removed or head edited)")
         }
     }
 

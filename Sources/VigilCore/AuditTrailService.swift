@@ -69,7 +69,9 @@ public struct AuditTrailService: Sendable {
             events.removeLast(events.count - query.limit)
             next = OpaqueCursor.encode(["a1", String(events[events.count - 1].sequence), fingerprint])
         }
-        try await audit.record(request.event(.auditRead, resourceType: "AuditEvent", subject: query.subject, count: events.count, outcome: .success, at: clock()))
+        try await audit.record(
+            request.event(
+                .auditRead, resourceType: "AuditEvent", subject: query.subject, count: events.count, outcome: .success, at: clock()))
         return Page(events: events, nextCursor: next)
     }
 }

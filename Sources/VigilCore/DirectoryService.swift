@@ -29,7 +29,8 @@ public struct DirectoryService: Sendable {
     func require(_ roles: Set<Role>, _ request: AccessRequest, _ action: AuditEvent.Action, _ resourceType: String) async throws {
         guard !roles.contains(request.identity.role) else { return }
         try await audit.record(request.event(action, resourceType: resourceType, subject: nil, outcome: .denied, at: now))
-        throw VigilError(.forbidden, code: "forbidden", message: "this needs the role \(roles.map(\.rawValue).sorted().joined(separator: " or "))")
+        throw VigilError(
+            .forbidden, code: "forbidden", message: "this needs the role \(roles.map(\.rawValue).sorted().joined(separator: " or "))")
     }
 
     // MARK: Users
@@ -37,7 +38,8 @@ public struct DirectoryService: Sendable {
     public func listUsers(by request: AccessRequest) async throws -> [UserSummary] {
         try await require([.admin], request, .userList, "Person")
         let list = try await users.users(organization: request.identity.organization)
-        try await audit.record(request.event(.userList, resourceType: "Person", subject: nil, count: list.count, outcome: .success, at: now))
+        try await audit.record(
+            request.event(.userList, resourceType: "Person", subject: nil, count: list.count, outcome: .success, at: now))
         return list
     }
 
@@ -47,7 +49,10 @@ public struct DirectoryService: Sendable {
             try await audit.record(request.event(.userRead, resourceType: "Person", subject: nil, outcome: .error, at: now))
             throw VigilError(.notFound, code: "not_found", message: "user not found")
         }
-        try await audit.record(request.event(.userRead, resourceType: "Person", subject: user.role == .patient ? user.username : nil, count: 1, outcome: .success, at: now))
+        try await audit.record(
+            request.event(
+                .userRead, resourceType: "Person", subject: user.role == .patient ? user.username : nil, count: 1, outcome: .success,
+                at: now))
         return user
     }
 
@@ -59,11 +64,15 @@ public struct DirectoryService: Sendable {
             return try await invalid(problems, request)
         }
         var role = Role.patient
-        if case .string(let raw)? = body["role"], let parsed = Role(rawValue: raw) { role = parsed } else {
+        if case .string(let raw)? = body["role"], let parsed = Role(rawValue: raw) {
+            role = parsed
+        } else {
             problems.append(ErrorDetail(index: nil, field: "role", reason: "role must be one of patient, clinician, admin, auditor"))
         }
         var password = ""
-        if case .string(let raw)? = body["password"], (8...72).contains(raw.utf8.count) { password = raw } else {
+        if case .string(let raw)? = body["password"], (8...72).contains(raw.utf8.count) {
+            password = raw
+        } else {
             problems.append(ErrorDetail(index: nil, field: "password", reason: "password must be 8 to 72 bytes"))
         }
         guard problems.isEmpty else { return try await invalid(problems, request) }
@@ -74,7 +83,8 @@ public struct DirectoryService: Sendable {
             role: role,
             organization: request.identity.organization
         )
-        let event = request.event(.userCreate, resourceType: "Person", subject: role == .patient ? username.value : nil, count: 1, outcome: .success, at: now)
+        let event = request.event(
+            .userCreate, resourceType: "Person", subject: role == .patient ? username.value : nil, count: 1, outcome: .success, at: now)
         do {
             try await users.createUser(record, audit: event)
         } catch let error as VigilError {
@@ -118,7 +128,8 @@ public struct DirectoryService: Sendable {
         try await require([.admin, .clinician], request, .careTeamRead, "Group")
         var list = try await teams.careTeams(organization: request.identity.organization)
         if request.identity.role == .clinician { list = list.filter { $0.members.contains(request.identity.username.value) } }
-        try await audit.record(request.event(.careTeamRead, resourceType: "Group", subject: nil, count: list.count, outcome: .success, at: now))
+        try await audit.record(
+            request.event(.careTeamRead, resourceType: "Group", subject: nil, count: list.count, outcome: .success, at: now))
         return list
     }
 
@@ -142,7 +153,8 @@ public struct DirectoryService: Sendable {
             createdAt: Int64(clock().timeIntervalSince1970),
             createdBy: request.identity.username.value
         )
-        try await teams.createCareTeam(team, audit: request.event(.careTeamCreate, resourceType: "Group", subject: nil, count: 1, outcome: .success, at: now))
+        try await teams.createCareTeam(
+            team, audit: request.event(.careTeamCreate, resourceType: "Group", subject: nil, count: 1, outcome: .success, at: now))
         return team
     }
 
@@ -167,7 +179,8 @@ public struct DirectoryService: Sendable {
             try await audit.record(request.event(.careTeamDelete, resourceType: "Group", subject: nil, outcome: .error, at: now))
             throw VigilError(.notFound, code: "not_found", message: "care team not found")
         }
-        try await teams.deleteCareTeam(id, audit: request.event(.careTeamDelete, resourceType: "Group", subject: nil, count: 1, outcome: .success, at: now))
+        try await teams.deleteCareTeam(
+            id, audit: request.event(.careTeamDelete, resourceType: "Group", subject: nil, count: 1, outcome: .success, at: now))
     }
 
     /// Members must be clinicians or admins of the caller's organisation.
@@ -192,7 +205,9 @@ public struct DirectoryService: Sendable {
                     .validation,
                     code: "validation_failed",
                     message: "the care team is invalid",
-                    details: unknown.map { ErrorDetail(index: nil, field: "members", reason: "\($0) is not a clinician or admin of the organisation") }
+                    details: unknown.map {
+                        ErrorDetail(index: nil, field: "members", reason: "\($0) is not a clinician or admin of the organisation")
+                    }
                 )
             }
         default: break

@@ -18,7 +18,8 @@ public struct GrantService: Sendable {
 
     /// The body of `POST …/grants`, as parsed JSON.
     public func create(_ body: JSONValue, subject: SubjectID, by request: AccessRequest) async throws -> Grant {
-        let organization = try await access.authorize(request, .manageGrants, subject: subject, auditAs: .grantCreate, resourceType: Self.resourceType)
+        let organization = try await access.authorize(
+            request, .manageGrants, subject: subject, auditAs: .grantCreate, resourceType: Self.resourceType)
         let now = access.clock()
         var problems = [ErrorDetail]()
         var grantee = ""
@@ -38,18 +39,23 @@ public struct GrantService: Sendable {
             if let instant = try? Timestamp(rfc3339: text), instant.microseconds > Int64(now.timeIntervalSince1970 * 1_000_000) {
                 expiresAt = instant.microseconds / 1_000_000
             } else {
-                problems.append(ErrorDetail(index: nil, field: "expires_at", reason: "expires_at must be an RFC 3339 timestamp in the future"))
+                problems.append(
+                    ErrorDetail(index: nil, field: "expires_at", reason: "expires_at must be an RFC 3339 timestamp in the future"))
             }
-        default: problems.append(ErrorDetail(index: nil, field: "expires_at", reason: "expires_at must be an RFC 3339 timestamp in the future"))
+        default:
+            problems.append(ErrorDetail(index: nil, field: "expires_at", reason: "expires_at must be an RFC 3339 timestamp in the future"))
         }
         if !grantee.isEmpty, !(try await isValidGrantee(grantee, organization: organization)) {
             problems.append(
-                ErrorDetail(index: nil, field: "grantee", reason: "grantee must be a clinician or admin of the organisation, or team:<id> of one of its care teams")
+                ErrorDetail(
+                    index: nil, field: "grantee",
+                    reason: "grantee must be a clinician or admin of the organisation, or team:<id> of one of its care teams")
             )
         }
         guard problems.isEmpty else {
             try await access.audit.record(
-                request.event(.grantCreate, resourceType: Self.resourceType, subject: subject.value, outcome: .error, at: access.nowMicroseconds)
+                request.event(
+                    .grantCreate, resourceType: Self.resourceType, subject: subject.value, outcome: .error, at: access.nowMicroseconds)
             )
             throw VigilError(.validation, code: "validation_failed", message: "the grant is invalid", details: problems)
         }
@@ -63,7 +69,8 @@ public struct GrantService: Sendable {
             createdAt: Int64(now.timeIntervalSince1970),
             createdBy: request.identity.username.value
         )
-        let event = request.event(.grantCreate, resourceType: Self.resourceType, subject: subject.value, count: 1, outcome: .success, at: access.nowMicroseconds)
+        let event = request.event(
+            .grantCreate, resourceType: Self.resourceType, subject: subject.value, count: 1, outcome: .success, at: access.nowMicroseconds)
         try await grants.createGrant(grant, audit: event)
         return grant
     }
@@ -72,14 +79,17 @@ public struct GrantService: Sendable {
         try await access.authorize(request, .manageGrants, subject: subject, auditAs: .grantList, resourceType: Self.resourceType)
         let list = try await grants.grants(subject: subject)
         try await access.audit.record(
-            request.event(.grantList, resourceType: Self.resourceType, subject: subject.value, count: list.count, outcome: .success, at: access.nowMicroseconds)
+            request.event(
+                .grantList, resourceType: Self.resourceType, subject: subject.value, count: list.count, outcome: .success,
+                at: access.nowMicroseconds)
         )
         return list
     }
 
     public func revoke(id: String, subject: SubjectID, by request: AccessRequest) async throws {
         try await access.authorize(request, .manageGrants, subject: subject, auditAs: .grantRevoke, resourceType: Self.resourceType)
-        let event = request.event(.grantRevoke, resourceType: Self.resourceType, subject: subject.value, count: 1, outcome: .success, at: access.nowMicroseconds)
+        let event = request.event(
+            .grantRevoke, resourceType: Self.resourceType, subject: subject.value, count: 1, outcome: .success, at: access.nowMicroseconds)
         let found = try await grants.revokeGrant(
             id: id,
             subject: subject,
@@ -89,7 +99,8 @@ public struct GrantService: Sendable {
         )
         guard found else {
             try await access.audit.record(
-                request.event(.grantRevoke, resourceType: Self.resourceType, subject: subject.value, outcome: .error, at: access.nowMicroseconds)
+                request.event(
+                    .grantRevoke, resourceType: Self.resourceType, subject: subject.value, outcome: .error, at: access.nowMicroseconds)
             )
             throw VigilError(.notFound, code: "not_found", message: "grant not found")
         }

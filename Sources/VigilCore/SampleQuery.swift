@@ -62,7 +62,9 @@ public struct SampleQuery: Sendable, Equatable {
 
     /// What a cursor is bound to: the same filters and page size.
     var fingerprint: String {
-        OpaqueCursor.fingerprint([subject.value, type?.rawValue ?? "", from.map(String.init) ?? "", to.map(String.init) ?? "", String(limit)])
+        OpaqueCursor.fingerprint([
+            subject.value, type?.rawValue ?? "", from.map(String.init) ?? "", to.map(String.init) ?? "", String(limit),
+        ])
     }
 }
 

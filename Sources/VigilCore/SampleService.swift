@@ -40,7 +40,8 @@ public struct SampleService<Repository: SampleRepository>: Sendable {
         } catch {
             // A refused or failed write still leaves a trace (nothing was stored).
             try await access.audit.record(
-                request.event(.sampleWrite, resourceType: Self.resourceType, subject: subject.value, outcome: .error, at: access.nowMicroseconds)
+                request.event(
+                    .sampleWrite, resourceType: Self.resourceType, subject: subject.value, outcome: .error, at: access.nowMicroseconds)
             )
             throw error
         }

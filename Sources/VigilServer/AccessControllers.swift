@@ -128,7 +128,10 @@ struct AuditController {
                 if let cursor = page.nextCursor {
                     var components = URLComponents()
                     components.path = "/v1/audit-events"
-                    components.queryItems = parameters.filter { $0.key != "cursor" }.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+                    components.queryItems =
+                        parameters.filter { $0.key != "cursor" }.sorted { $0.key < $1.key }.map {
+                            URLQueryItem(name: $0.key, value: $0.value)
+                        }
                         + [URLQueryItem(name: "format", value: "fhir"), URLQueryItem(name: "cursor", value: cursor)]
                     next = components.string
                 }

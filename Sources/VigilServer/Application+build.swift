@@ -61,8 +61,12 @@ func makeServices(
 
 /// The routes the application registers (without the `405` answers), for checks that every route is
 /// covered by the authorization matrix.
-public func registeredRoutes(config: VigilConfig, store: VigilStore, signingKey: [UInt8], logger: Logger) async -> [(method: String, path: String)] {
-    let services = await makeServices(config: config, store: store, signingKey: signingKey, auditWriter: AuditWriter(repository: store.audit, logger: logger), now: { Date() })
+public func registeredRoutes(
+    config: VigilConfig, store: VigilStore, signingKey: [UInt8], logger: Logger
+) async -> [(method: String, path: String)] {
+    let services = await makeServices(
+        config: config, store: store, signingKey: signingKey, auditWriter: AuditWriter(repository: store.audit, logger: logger),
+        now: { Date() })
     return buildRouter(services, store: store, answerMethodNotAllowed: false).routes.map { ($0.method.rawValue, $0.path.description) }
 }
 

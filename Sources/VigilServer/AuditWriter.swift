@@ -45,7 +45,9 @@ public actor AuditWriter: AuditSink, Service {
         let abandoned = pending
         pending = []
         running = false
-        for item in abandoned { item.waiter.resume(throwing: VigilError(.unavailable, code: "unavailable", message: "audit writer stopped")) }
+        for item in abandoned {
+            item.waiter.resume(throwing: VigilError(.unavailable, code: "unavailable", message: "audit writer stopped"))
+        }
     }
 
     private func beginStopping() {
@@ -72,8 +74,13 @@ public actor AuditWriter: AuditSink, Service {
                 try await repository.append(batch.flatMap(\.events))
                 for item in batch { item.waiter.resume() }
             } catch {
-                logger.error("audit commit failed", metadata: ["events": .stringConvertible(size), "error": .string(String(describing: error))])
-                for item in batch { item.waiter.resume(throwing: VigilError(.unavailable, code: "audit_unavailable", message: "the audit trail cannot be written; try again")) }
+                logger.error(
+                    "audit commit failed", metadata: ["events": .stringConvertible(size), "error": .string(String(describing: error))])
+                for item in batch {
+                    item.waiter.resume(
+                        throwing: VigilError(
+                            .unavailable, code: "audit_unavailable", message: "the audit trail cannot be written; try again"))
+                }
             }
         }
     }

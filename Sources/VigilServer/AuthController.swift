@@ -26,7 +26,8 @@ struct AuthController {
 
     @Sendable func token(_ request: Request, context: VigilRequestContext) async throws -> Response {
         let credentials = try await BodyReader.decode(Credentials.self, from: request)
-        return JSONBody.response(try await auth.login(username: credentials.username, password: credentials.password, origin: context.origin(request)))
+        return JSONBody.response(
+            try await auth.login(username: credentials.username, password: credentials.password, origin: context.origin(request)))
     }
 
     @Sendable func refresh(_ request: Request, context: VigilRequestContext) async throws -> Response {

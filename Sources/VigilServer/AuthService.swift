@@ -102,12 +102,15 @@ public final class AuthService: Sendable {
             now: issuedAt,
             refreshExpiresAt: issuedAt + settings.refreshTokenSeconds
         )
-        let identity = Identity(userID: user.id, username: user.username, role: user.role, organization: user.organization, loginID: loginID)
+        let identity = Identity(
+            userID: user.id, username: user.username, role: user.role, organization: user.organization, loginID: loginID)
         try await audit.record(event(.login, identity, outcome: .success, origin: origin))
         return try await pair(userID: user.id, loginID: loginID, refresh: refresh, issuedAt: issuedAt)
     }
 
-    private func event(_ action: AuditEvent.Action, _ identity: Identity?, outcome: AuditEvent.Outcome, origin: AuditEvent.Origin) -> AuditEvent {
+    private func event(
+        _ action: AuditEvent.Action, _ identity: Identity?, outcome: AuditEvent.Outcome, origin: AuditEvent.Origin
+    ) -> AuditEvent {
         AuditEvent(
             organization: identity?.organization ?? AuditEvent.unattributedOrganization,
             actor: identity.map(AuditEvent.Actor.init) ?? .init(),

@@ -6,7 +6,10 @@ enum FHIRAuditEvent {
         var bundle: [String: JSONValue] = [
             "resourceType": .string("Bundle"),
             "type": .string("searchset"),
-            "entry": .array(events.map { .object(["fullUrl": .string("urn:vigil:audit:\($0.event.organization):\($0.sequence)"), "resource": resource($0)]) }),
+            "entry": .array(
+                events.map {
+                    .object(["fullUrl": .string("urn:vigil:audit:\($0.event.organization):\($0.sequence)"), "resource": resource($0)])
+                }),
         ]
         if let nextURL { bundle["link"] = .array([.object(["relation": .string("next"), "url": .string(nextURL)])]) }
         return .object(bundle)
@@ -21,7 +24,9 @@ enum FHIRAuditEvent {
             : coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest", "RESTful Operation")
         var agent: [String: JSONValue] = [
             "requestor": .bool(true),
-            "who": .object(["identifier": .object(["system": .string("urn:vigil:username"), "value": .string(event.actor.username ?? "anonymous")])]),
+            "who": .object([
+                "identifier": .object(["system": .string("urn:vigil:username"), "value": .string(event.actor.username ?? "anonymous")])
+            ]),
         ]
         if let role = event.actor.role { agent["role"] = .array([.object(["text": .string(role)])]) }
         if let address = event.origin.clientAddress {

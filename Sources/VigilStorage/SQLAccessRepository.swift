@@ -15,7 +15,9 @@ public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareT
             let patient = try await db.raw(
                 "SELECT organization FROM users WHERE username = \(bind: subject.value) AND role = 'patient' AND disabled_at IS NULL"
             ).first()
-            guard let organization = try patient?.decode(column: "organization", as: String.self) else { return SubjectFacts(organization: nil) }
+            guard let organization = try patient?.decode(column: "organization", as: String.self) else {
+                return SubjectFacts(organization: nil)
+            }
             guard caller.role == .clinician || caller.role == .admin else { return SubjectFacts(organization: organization) }
             let grants = try await db.raw(
                 """
@@ -55,8 +57,10 @@ public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareT
 
     public func grants(subject: SubjectID) async throws -> [Grant] {
         try await driver.read { db in
-            try await db.raw("SELECT \(unsafeRaw: Self.grantColumns) FROM grants WHERE subject = \(bind: subject.value) ORDER BY created_at, id")
-                .all().map(Self.grant(from:))
+            try await db.raw(
+                "SELECT \(unsafeRaw: Self.grantColumns) FROM grants WHERE subject = \(bind: subject.value) ORDER BY created_at, id"
+            )
+            .all().map(Self.grant(from:))
         }
     }
 
@@ -120,7 +124,8 @@ public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareT
             ).all()
             var byTeam = [String: [String]]()
             for row in members {
-                byTeam[try row.decode(column: "team_id", as: String.self), default: []].append(try row.decode(column: "username", as: String.self))
+                byTeam[try row.decode(column: "team_id", as: String.self), default: []].append(
+                    try row.decode(column: "username", as: String.self))
             }
             return try rows.map { row in
                 let id = try row.decode(column: "id", as: String.self)

@@ -45,7 +45,9 @@ public struct SQLAuditLog: Sendable {
         }
     }
 
-    private static func lockHead(_ organization: String, on db: any SQLDatabase, engine: SQLEngine) async throws -> (sequence: Int64, hash: String) {
+    private static func lockHead(
+        _ organization: String, on db: any SQLDatabase, engine: SQLEngine
+    ) async throws -> (sequence: Int64, hash: String) {
         try await db.raw(
             """
             INSERT INTO audit_heads (organization, seq, hash) VALUES (\(bind: organization), 0, \(bind: AuditChain.genesis))
@@ -107,22 +109,31 @@ public struct SQLAuditLog: Sendable {
     public func verify(pageSize: Int = 10_000) async throws -> [AuditChainVerifier] {
         let heads = try await driver.read { db in
             try await db.raw("SELECT organization, seq, hash FROM audit_heads").all().map {
-                (try $0.decode(column: "organization", as: String.self), try $0.decode(column: "seq", as: Int64.self), try $0.decode(column: "hash", as: String.self))
+                (
+                    try $0.decode(column: "organization", as: String.self), try $0.decode(column: "seq", as: Int64.self),
+                    try $0.decode(column: "hash", as: String.self)
+                )
             }
         }
         let eventOrganizations = try await driver.read { db in
-            try await db.raw("SELECT DISTINCT organization FROM audit_events").all().map { try $0.decode(column: "organization", as: String.self) }
+            try await db.raw("SELECT DISTINCT organization FROM audit_events").all().map {
+                try $0.decode(column: "organization", as: String.self)
+            }
         }
         var results = [AuditChainVerifier]()
         for organization in Set(heads.map(\.0) + eventOrganizations).sorted() {
             var verifier = AuditChainVerifier(organization: organization)
+            // Events are read only up to the head read above: later appends by a running server are not
+            // part of this snapshot (the head and its events commit together).
+            let limit = heads.first { $0.0 == organization }?.1 ?? Int64.max
             var after: Int64 = -1
             while verifier.firstBreak == nil {
                 let page = try await driver.read { [after] db in
                     try await db.raw(
                         """
                         SELECT \(unsafeRaw: Self.columns.joined(separator: ", ")) FROM audit_events
-                        WHERE organization = \(bind: organization) AND seq > \(bind: after) ORDER BY seq LIMIT \(literal: pageSize)
+                        WHERE organization = \(bind: organization) AND seq > \(bind: after) AND seq <= \(bind: limit)
+                        ORDER BY seq LIMIT \(literal: pageSize)
                         """
                     ).all().map(Self.chained(from:))
                 }

@@ -8,11 +8,15 @@ struct AuditTrailTests {
     /// (action, outcome, record count or nil for "any")
     typealias Expected = (AuditEvent.Action, AuditEvent.Outcome, Int?)
 
-    func expect(_ app: TestApp, _ request: (status: HTTPResponse.Status, requestID: String), status: HTTPResponse.Status, _ expected: [Expected],
-                organization: String = "default", sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    func expect(
+        _ app: TestApp, _ request: (status: HTTPResponse.Status, requestID: String), status: HTTPResponse.Status, _ expected: [Expected],
+        organization: String = "default", sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
         #expect(request.status == status, sourceLocation: sourceLocation)
         let events = try await app.auditEvents(requestID: request.requestID, organization: organization)
-        #expect(events.count == expected.count, "events: \(events.map { "\($0.event.action.rawValue)/\($0.event.outcome.rawValue)" })", sourceLocation: sourceLocation)
+        #expect(
+            events.count == expected.count, "events: \(events.map { "\($0.event.action.rawValue)/\($0.event.outcome.rawValue)" })",
+            sourceLocation: sourceLocation)
         for (event, (action, outcome, count)) in zip(events, expected) {
             #expect(event.event.action == action, sourceLocation: sourceLocation)
             #expect(event.event.outcome == outcome, sourceLocation: sourceLocation)
@@ -35,41 +39,67 @@ struct AuditTrailTests {
             let auditorToken = try await app.login(auditor.name, auditor.password).accessToken
             let samples = "/v1/subjects/\(patient.name)/samples"
 
-            try await expect(app, try await app.tracked(.post, samples, json: SampleJSON.batch(SampleJSON.heartRates(3)), token: token), status: .ok, [(.sampleWrite, .success, 3)])
+            try await expect(
+                app, try await app.tracked(.post, samples, json: SampleJSON.batch(SampleJSON.heartRates(3)), token: token), status: .ok,
+                [(.sampleWrite, .success, 3)])
             try await expect(app, try await app.tracked(.get, samples, token: token), status: .ok, [(.sampleRead, .success, 3)])
-            try await expect(app, try await app.tracked(.post, samples, json: #"{"samples":[{}]}"#, token: token), status: .unprocessableContent, [(.sampleWrite, .error, 0)])
+            try await expect(
+                app, try await app.tracked(.post, samples, json: #"{"samples":[{}]}"#, token: token), status: .unprocessableContent,
+                [(.sampleWrite, .error, 0)])
             try await expect(app, try await app.tracked(.get, samples, token: other.token), status: .notFound, [(.sampleRead, .denied, 0)])
-            try await expect(app, try await app.tracked(.post, samples, json: #"{"samples":[]}"#, token: clinicianToken), status: .notFound, [(.sampleWrite, .denied, 0)])
+            try await expect(
+                app, try await app.tracked(.post, samples, json: #"{"samples":[]}"#, token: clinicianToken), status: .notFound,
+                [(.sampleWrite, .denied, 0)])
             try await expect(app, try await app.tracked(.get, samples, token: adminToken), status: .notFound, [(.sampleRead, .denied, 0)])
 
             let grants = "/v1/subjects/\(patient.name)/grants"
             let created = try await app.post(grants, json: #"{"grantee":"\#(clinician.name)","scope":"read"}"#, token: token)
             let grantID = try created.jsonObject()["id"] as? String ?? ""
             try await expect(app, try await app.tracked(.get, samples, token: clinicianToken), status: .ok, [(.sampleRead, .success, 3)])
-            try await expect(app, try await app.tracked(.post, samples, json: #"{"samples":[]}"#, token: clinicianToken), status: .forbidden, [(.sampleWrite, .denied, 0)])
+            try await expect(
+                app, try await app.tracked(.post, samples, json: #"{"samples":[]}"#, token: clinicianToken), status: .forbidden,
+                [(.sampleWrite, .denied, 0)])
             try await expect(app, try await app.tracked(.get, grants, token: token), status: .ok, [(.grantList, .success, 1)])
-            try await expect(app, try await app.tracked(.post, grants, json: #"{"grantee":"nobody","scope":"read"}"#, token: token), status: .unprocessableContent, [(.grantCreate, .error, 0)])
-            try await expect(app, try await app.tracked(.get, grants, token: clinicianToken), status: .forbidden, [(.grantList, .denied, 0)])
-            try await expect(app, try await app.tracked(.delete, "\(grants)/\(grantID)", token: adminToken), status: .noContent, [(.grantRevoke, .success, 1)])
-            try await expect(app, try await app.tracked(.get, samples, token: clinicianToken), status: .notFound, [(.sampleRead, .denied, 0)])
+            try await expect(
+                app, try await app.tracked(.post, grants, json: #"{"grantee":"nobody","scope":"read"}"#, token: token),
+                status: .unprocessableContent, [(.grantCreate, .error, 0)])
+            try await expect(
+                app, try await app.tracked(.get, grants, token: clinicianToken), status: .forbidden, [(.grantList, .denied, 0)])
+            try await expect(
+                app, try await app.tracked(.delete, "\(grants)/\(grantID)", token: adminToken), status: .noContent,
+                [(.grantRevoke, .success, 1)])
+            try await expect(
+                app, try await app.tracked(.get, samples, token: clinicianToken), status: .notFound, [(.sampleRead, .denied, 0)])
 
             try await expect(app, try await app.tracked(.get, "/v1/users", token: adminToken), status: .ok, [(.userList, .success, nil)])
             try await expect(app, try await app.tracked(.get, "/v1/users", token: token), status: .forbidden, [(.userList, .denied, 0)])
-            try await expect(app, try await app.tracked(.get, "/v1/audit-events?limit=5", token: auditorToken), status: .ok, [(.auditRead, .success, 5)])
-            try await expect(app, try await app.tracked(.get, "/v1/audit-events", token: adminToken), status: .forbidden, [(.auditRead, .denied, 0)])
+            try await expect(
+                app, try await app.tracked(.get, "/v1/audit-events?limit=5", token: auditorToken), status: .ok, [(.auditRead, .success, 5)])
+            try await expect(
+                app, try await app.tracked(.get, "/v1/audit-events", token: adminToken), status: .forbidden, [(.auditRead, .denied, 0)])
 
-            try await expect(app, try await app.tracked(.post, "/v1/auth/token", json: #"{"username":"\#(patient.name)","password":"\#(patient.password)"}"#), status: .ok, [(.login, .success, 0)])
-            try await expect(app, try await app.tracked(.post, "/v1/auth/token", json: #"{"username":"\#(patient.name)","password":"wrong"}"#), status: .unauthorized, [(.login, .denied, 0)])
             try await expect(
                 app,
-                try await app.tracked(.post, "/v1/auth/token", json: #"{"username":"ghost-\#(UUID().uuidString.prefix(6))","password":"wrong"}"#),
+                try await app.tracked(.post, "/v1/auth/token", json: #"{"username":"\#(patient.name)","password":"\#(patient.password)"}"#),
+                status: .ok, [(.login, .success, 0)])
+            try await expect(
+                app, try await app.tracked(.post, "/v1/auth/token", json: #"{"username":"\#(patient.name)","password":"wrong"}"#),
+                status: .unauthorized, [(.login, .denied, 0)])
+            try await expect(
+                app,
+                try await app.tracked(
+                    .post, "/v1/auth/token", json: #"{"username":"ghost-\#(UUID().uuidString.prefix(6))","password":"wrong"}"#),
                 status: .unauthorized,
                 [(.login, .denied, 0)],
                 organization: AuditEvent.unattributedOrganization
             )
             let pair = try await app.login(patient.name, patient.password)
-            try await expect(app, try await app.tracked(.post, "/v1/auth/refresh", json: #"{"refresh_token":"\#(pair.refreshToken)"}"#), status: .ok, [(.refresh, .success, 0)])
-            try await expect(app, try await app.tracked(.post, "/v1/auth/refresh", json: #"{"refresh_token":"\#(pair.refreshToken)"}"#), status: .unauthorized, [(.refresh, .denied, 0)])
+            try await expect(
+                app, try await app.tracked(.post, "/v1/auth/refresh", json: #"{"refresh_token":"\#(pair.refreshToken)"}"#), status: .ok,
+                [(.refresh, .success, 0)])
+            try await expect(
+                app, try await app.tracked(.post, "/v1/auth/refresh", json: #"{"refresh_token":"\#(pair.refreshToken)"}"#),
+                status: .unauthorized, [(.refresh, .denied, 0)])
         }
     }
 
@@ -85,15 +115,19 @@ struct AuditTrailTests {
             let outsiderToken = try await app.login(outsider.name, outsider.password).accessToken
             for _ in 0..<5 { _ = try await app.get("/v1/subjects/\(patient.name)/samples", token: token) }
 
-            let page = try await app.get("/v1/audit-events?subject=\(patient.name)&action=sample.read&limit=2", token: auditorToken).jsonObject()
+            let page = try await app.get("/v1/audit-events?subject=\(patient.name)&action=sample.read&limit=2", token: auditorToken)
+                .jsonObject()
             let events = page["events"] as? [[String: Any]] ?? []
             #expect(events.count == 2)
             #expect(events.allSatisfy { $0["action"] as? String == "sample.read" && $0["subject"] as? String == patient.name })
             #expect(events.allSatisfy { ($0["hash"] as? String)?.count == 64 })
             let cursor = try #require(page["next_cursor"] as? String)
-            let rest = try await app.allAuditEvents(token: auditorToken, query: "subject=\(patient.name)&action=sample.read&limit=2", cursor: cursor)
+            let rest = try await app.allAuditEvents(
+                token: auditorToken, query: "subject=\(patient.name)&action=sample.read&limit=2", cursor: cursor)
             #expect(rest.count == 3)
-            #expect(try await app.get("/v1/audit-events?subject=\(patient.name)&limit=3&cursor=\(cursor)", token: auditorToken).status == .badRequest)
+            #expect(
+                try await app.get("/v1/audit-events?subject=\(patient.name)&limit=3&cursor=\(cursor)", token: auditorToken).status
+                    == .badRequest)
             #expect(try await app.get("/v1/audit-events?action=nonsense", token: auditorToken).status == .badRequest)
 
             let outsiderView = try await app.get("/v1/audit-events?subject=\(patient.name)", token: outsiderToken).jsonObject()
@@ -110,7 +144,9 @@ struct AuditTrailTests {
             #expect(resource["resourceType"] as? String == "AuditEvent")
             #expect(resource["action"] as? String == "R")
             #expect(resource["outcome"] as? String == "0")
-            #expect(((resource["entity"] as? [[String: Any]])?.first?["what"] as? [String: Any])?["reference"] as? String == "Patient/\(patient.name)")
+            #expect(
+                ((resource["entity"] as? [[String: Any]])?.first?["what"] as? [String: Any])?["reference"] as? String
+                    == "Patient/\(patient.name)")
             #expect((bundle["link"] as? [[String: Any]])?.first?["relation"] as? String == "next")
         }
     }

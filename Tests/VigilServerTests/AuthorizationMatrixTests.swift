@@ -73,12 +73,14 @@ struct AuthorizationMatrixTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-routes-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try await VigilStore.open(url: "sqlite:" + directory.appendingPathComponent("v.sqlite").path, logger: Logger(label: "test"))
+        let store = try await VigilStore.open(
+            url: "sqlite:" + directory.appendingPathComponent("v.sqlite").path, logger: Logger(label: "test"))
         let routes = await registeredRoutes(config: VigilConfig(), store: store, signingKey: testSigningKey, logger: Logger(label: "test"))
         let registered = Set(routes.filter { $0.path.hasPrefix("/v1") }.map { "\($0.method) \($0.path)" })
         let table = Set(
             AuthorizationMatrix.table.map { row in
-                "\(row.method) " + row.path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+                "\(row.method) "
+                    + row.path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
             }.map { $0.replacingOccurrences(of: " v1", with: " /v1") }
         )
         #expect(registered.subtracting(table).isEmpty, "routes missing from the matrix: \(registered.subtracting(table).sorted())")
@@ -137,7 +139,8 @@ struct AccessWorld {
         let grants = "/v1/subjects/\(patient.name)/grants"
         func grant(_ actor: String, _ scope: String, expires: String? = nil) async throws -> String {
             let expiry = expires.map { #","expires_at":"\#($0)""# } ?? ""
-            let response = try await app.post(grants, json: #"{"grantee":"\#(credentials[actor]!.name)","scope":"\#(scope)"\#(expiry)}"#, token: patientToken)
+            let response = try await app.post(
+                grants, json: #"{"grantee":"\#(credentials[actor]!.name)","scope":"\#(scope)"\#(expiry)}"#, token: patientToken)
             #expect(response.status == .created, "\(String(buffer: response.body))")
             return try response.jsonObject()["id"] as? String ?? ""
         }
@@ -147,7 +150,10 @@ struct AccessWorld {
         let soon = Timestamp(microseconds: Int64((clock.now.timeIntervalSince1970 + 60) * 1_000_000), offsetSeconds: 0).rfc3339
         _ = try await grant("clinician/expired", "read_write", expires: soon)
         let revoked = try await grant("clinician/revoked", "read_write")
-        #expect(try await app.client.execute(uri: "\(grants)/\(revoked)", method: .delete, headers: [.authorization: "Bearer \(patientToken)"], body: nil).status == .noContent)
+        #expect(
+            try await app.client.execute(
+                uri: "\(grants)/\(revoked)", method: .delete, headers: [.authorization: "Bearer \(patientToken)"], body: nil
+            ).status == .noContent)
         clock.advance(by: 120)
         var tokens = ["patient/own": patientToken]
         for (actor, credential) in credentials { tokens[actor] = try await app.login(credential.name, credential.password).accessToken }
@@ -176,13 +182,16 @@ struct AccessWorld {
         case ("POST", "/v1/subjects/:subject/samples"): body = SampleJSON.batch([SampleJSON.quantity("heart_rate", 70, "bpm")])
         case ("POST", "/v1/subjects/:subject/grants"): body = #"{"grantee":"\#(granteeName)","scope":"read"}"#
         case ("DELETE", "/v1/subjects/:subject/grants/:id"):
-            let created = try await app.post("/v1/subjects/\(subject)/grants", json: #"{"grantee":"\#(granteeName)","scope":"read"}"#, token: patientToken)
+            let created = try await app.post(
+                "/v1/subjects/\(subject)/grants", json: #"{"grantee":"\#(granteeName)","scope":"read"}"#, token: patientToken)
             path = path.replacingOccurrences(of: ":id", with: try created.jsonObject()["id"] as? String ?? "")
-        case ("POST", "/v1/users"): body = #"{"username":"new-\#(UUID().uuidString.prefix(8).lowercased())","password":"long enough password","role":"clinician"}"#
+        case ("POST", "/v1/users"):
+            body = #"{"username":"new-\#(UUID().uuidString.prefix(8).lowercased())","password":"long enough password","role":"clinician"}"#
         case (_, "/v1/users/:username"):
             let created = try await app.post(
                 "/v1/users",
-                json: #"{"username":"target-\#(UUID().uuidString.prefix(8).lowercased())","password":"long enough password","role":"clinician"}"#,
+                json:
+                    #"{"username":"target-\#(UUID().uuidString.prefix(8).lowercased())","password":"long enough password","role":"clinician"}"#,
                 token: adminToken
             )
             path = path.replacingOccurrences(of: ":username", with: try created.jsonObject()["username"] as? String ?? "")

@@ -61,8 +61,7 @@ struct TestApp {
     }
 
     /// Creates a user with a unique name (prefix + random suffix) and returns its name and password.
-    func addUser(_ role: Role, prefix: String? = nil, organization: String = "default") async throws -> (name: String, password: String)
-    {
+    func addUser(_ role: Role, prefix: String? = nil, organization: String = "default") async throws -> (name: String, password: String) {
         let username = "\(prefix ?? role.rawValue)-\(UUID().uuidString.prefix(8).lowercased())"
         let password = "pw-\(UUID().uuidString)"
         let record = UserRecord(
