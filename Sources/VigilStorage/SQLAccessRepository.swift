@@ -11,7 +11,10 @@ public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareT
     }
 
     public func facts(subject: SubjectID, caller: Identity) async throws -> SubjectFacts {
-        try await driver.read { db in
+        // A patient's own subject: the identity was read from the database for this request (role,
+        // organisation, not disabled), so there is nothing more to look up.
+        if caller.role == .patient, caller.username == subject { return SubjectFacts(organization: caller.organization) }
+        return try await driver.read { db in
             let patient = try await db.raw(
                 "SELECT organization FROM users WHERE username = \(bind: subject.value) AND role = 'patient' AND disabled_at IS NULL"
             ).first()
