@@ -130,14 +130,16 @@ public struct Timestamp: Sendable, Hashable {
             days -= 1
         }
         let (year, month, day) = civilFromDays(Int(days))
+        // Fixed-width decimal digits, written in place (this runs twice per sample on every query page).
         func put(_ value: Int, width: Int) {
-            var digits = [UInt8](repeating: 48, count: width)
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
             var v = value
-            for k in stride(from: width - 1, through: 0, by: -1) {
-                digits[k] = UInt8(48 + v % 10)
-                v /= 10
+            while divisor > 0 {
+                out.append(UInt8(48 + (v / divisor) % 10))
+                v %= divisor
+                divisor /= 10
             }
-            out.append(contentsOf: digits)
         }
         put(year, width: 4)
         out.append(UInt8(ascii: "-"))

@@ -4,12 +4,14 @@ import NIOSSL
 import PostgresKit
 import PostgresNIO
 import SQLKit
+import VigilCore
 
 /// PostgreSQL through postgres-nio's connection pool. The pool works only while ``run()`` runs (the
 /// server runs it as a `Service`).
 public final class PostgresDriver: DatabaseDriver {
     public let engine = SQLEngine.postgres
     public let client: PostgresClient
+    private let quietLogger: Logger
 
     public init(url: String, maxConnections: Int = 20, logger: Logger) throws {
         var configuration = try Self.configuration(url: url)
@@ -19,6 +21,7 @@ public final class PostgresDriver: DatabaseDriver {
         var poolLogger = logger
         poolLogger.logLevel = max(logger.logLevel, .info)
         self.client = PostgresClient(configuration: configuration, backgroundLogger: poolLogger)
+        self.quietLogger = poolLogger
     }
 
     /// Runs the pool until the task is cancelled.
@@ -49,6 +52,51 @@ public final class PostgresDriver: DatabaseDriver {
 
     public func close() async throws {}
 
+    public func samples(_ sql: String, _ binds: [FastBind]) async throws -> [Sample] {
+        // `?` placeholders become `$1`, `$2`, … (the hand-written statements have no `?` literals).
+        var text = ""
+        var number = 0
+        for character in sql {
+            if character == "?" {
+                number += 1
+                text += "$\(number)"
+            } else {
+                text.append(character)
+            }
+        }
+        var bindings = PostgresBindings(capacity: binds.count)
+        for bind in binds {
+            switch bind {
+            case .text(let value): bindings.append(value)
+            case .integer(let value): bindings.append(value)
+            }
+        }
+        let query = PostgresQuery(unsafeSQL: text, binds: bindings)
+        return try await client.withConnection { connection in
+            var samples = [Sample]()
+            for try await row in try await connection.query(query, logger: quietLogger) {
+                let (uuid, type, start, end, offset, value, unit, category, source, metadata) = try row.decode(
+                    (String, String, Int64, Int64, Int32, Double?, String?, String?, String?, String?).self
+                )
+                samples.append(
+                    try SampleColumns.sample(
+                        uuid: uuid,
+                        type: type,
+                        start: start,
+                        end: end,
+                        offset: Int64(offset),
+                        value: value,
+                        unit: unit,
+                        category: category,
+                        source: source,
+                        metadata: metadata
+                    )
+                )
+            }
+            return samples
+        }
+    }
+
     /// `postgres://user:password@host:port/database?sslmode=disable|prefer|require` (libpq's default: prefer).
     static func configuration(url text: String) throws -> PostgresClient.Configuration {
         guard let url = URLComponents(string: text), ["postgres", "postgresql"].contains(url.scheme ?? ""),
@@ -77,11 +125,13 @@ public final class PostgresDriver: DatabaseDriver {
 public enum StorageError: Error, CustomStringConvertible, Sendable {
     case invalidDatabaseURL(String)
     case migrationFailed(String)
+    case corruptRow(String)
 
     public var description: String {
         switch self {
         case .invalidDatabaseURL(let reason): "invalid database URL: \(reason)"
         case .migrationFailed(let reason): "migration failed: \(reason)"
+        case .corruptRow(let reason): "unexpected data in the database: \(reason)"
         }
     }
 }

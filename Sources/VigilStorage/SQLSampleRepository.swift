@@ -22,6 +22,16 @@ public struct SQLSampleRepository: SampleRepository {
     }
 
     public func insert(_ samples: [Sample], subject: SubjectID, audit: AuditEvent) async throws -> SampleInsertOutcome {
+        try await store(samples, subject: subject, audit: audit)
+    }
+
+    /// The same transaction without its audit event: only for measuring what auditing costs.
+    @_spi(Benchmarks)
+    public func insertWithoutAudit(_ samples: [Sample], subject: SubjectID) async throws -> SampleInsertOutcome {
+        try await store(samples, subject: subject, audit: nil)
+    }
+
+    private func store(_ samples: [Sample], subject: SubjectID, audit: AuditEvent?) async throws -> SampleInsertOutcome {
         do {
             return try await driver.write { [engine = driver.engine] db in
                 var accepted = 0
@@ -41,7 +51,7 @@ public struct SQLSampleRepository: SampleRepository {
                     duplicates += existing.count
                 }
                 // Last, so the audit chain's head lock is held only from here to commit.
-                try await SQLAuditLog.append([audit], on: db, engine: engine)
+                if let audit { try await SQLAuditLog.append([audit], on: db, engine: engine) }
                 return .stored(IngestResult(accepted: accepted, duplicates: duplicates))
             }
         } catch let found as ConflictFound {
@@ -74,18 +84,26 @@ public struct SQLSampleRepository: SampleRepository {
     }
 
     public func samples(_ query: SampleQuery) async throws -> [Sample] {
-        var sql: SQLQueryString = "SELECT \(unsafeRaw: Self.selectColumns) FROM samples WHERE subject = \(bind: query.subject.value)"
-        if let type = query.type { sql += " AND type = \(bind: type.rawValue)" }
-        if let from = query.from { sql += " AND start_utc >= \(bind: from)" }
-        if let to = query.to { sql += " AND start_utc < \(bind: to)" }
+        var sql = "SELECT \(SampleColumns.select) FROM samples WHERE subject = ?"
+        var binds: [FastBind] = [.text(query.subject.value)]
+        if let type = query.type {
+            sql += " AND type = ?"
+            binds.append(.text(type.rawValue))
+        }
+        if let from = query.from {
+            sql += " AND start_utc >= ?"
+            binds.append(.integer(from))
+        }
+        if let to = query.to {
+            sql += " AND start_utc < ?"
+            binds.append(.integer(to))
+        }
         if let after = query.after {
-            sql += " AND (start_utc, uuid) > (\(bind: after.startMicroseconds), \(bind: after.uuid))"
+            sql += " AND (start_utc, uuid) > (?, ?)"
+            binds += [.integer(after.startMicroseconds), .text(after.uuid)]
         }
-        sql += " ORDER BY start_utc, uuid LIMIT \(literal: query.limit + 1)"
-        let statement = sql
-        return try await driver.read { db in
-            try await db.raw(statement).all().map(Self.sample(from:))
-        }
+        sql += " ORDER BY start_utc, uuid LIMIT \(query.limit + 1)"
+        return try await driver.samples(sql, binds)
     }
 
     static func bindings(_ sample: Sample, subject: SubjectID) -> [any Encodable & Sendable] {

@@ -5,6 +5,7 @@ import NIOPosix
 import SQLKit
 import SQLiteKit
 import SQLiteNIO
+import VigilCore
 
 /// SQLite in WAL mode: one writer connection (SQLite allows one writer at a time; taking turns in
 /// process avoids busy-waiting on the file lock) and a few reader connections that never block it.
@@ -55,6 +56,36 @@ public final class SQLiteDriver: DatabaseDriver {
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let index = nextReader.next() % readers.count
         return try await readerMutexes[index].withLock { try await body(readers[index].sql(queryLogLevel: nil)) }
+    }
+
+    public func samples(_ sql: String, _ binds: [FastBind]) async throws -> [Sample] {
+        let index = nextReader.next() % readers.count
+        let data = binds.map { bind -> SQLiteData in
+            switch bind {
+            case .text(let text): .text(text)
+            case .integer(let value): .integer(Int(value))
+            }
+        }
+        let rows = try await readerMutexes[index].withLock { try await readers[index].query(sql, data) }
+        return try rows.map { row in
+            let columns = row.columns
+            guard columns.count == 10, case .text(let uuid) = columns[0].data, case .text(let type) = columns[1].data,
+                case .integer(let start) = columns[2].data, case .integer(let end) = columns[3].data,
+                case .integer(let offset) = columns[4].data
+            else { throw StorageError.corruptRow("unexpected sample row shape") }
+            return try SampleColumns.sample(
+                uuid: uuid,
+                type: type,
+                start: Int64(start),
+                end: Int64(end),
+                offset: Int64(offset),
+                value: columns[5].data.double,
+                unit: columns[6].data.string,
+                category: columns[7].data.string,
+                source: columns[8].data.string,
+                metadata: columns[9].data.string
+            )
+        }
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
