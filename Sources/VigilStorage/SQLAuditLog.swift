@@ -61,12 +61,15 @@ public struct SQLAuditLog: Sendable {
         return (try row.decode(column: "seq", as: Int64.self), try row.decode(column: "hash", as: String.self))
     }
 
-    static func bindings(_ chained: ChainedAuditEvent) -> [any Encodable & Sendable] {
+    /// One row's values; absent optionals are literal `NULL`s (see ``SQLSampleRepository/bindings(_:subject:)``).
+    static func bindings(_ chained: ChainedAuditEvent) -> [any SQLExpression] {
         let event = chained.event
+        func optional(_ value: String?) -> any SQLExpression { value.map { SQLBind($0) } ?? SQLLiteral.null }
         return [
-            event.organization, chained.sequence, event.occurredAt, event.actor.userID, event.actor.username, event.actor.role,
-            event.action.rawValue, event.resourceType, event.subject, event.recordCount, event.outcome.rawValue,
-            event.origin.requestID, event.origin.clientAddress, event.origin.userAgent, chained.previousHash, chained.hash,
+            SQLBind(event.organization), SQLBind(chained.sequence), SQLBind(event.occurredAt), optional(event.actor.userID),
+            optional(event.actor.username), optional(event.actor.role), SQLBind(event.action.rawValue), SQLBind(event.resourceType),
+            optional(event.subject), SQLBind(Int64(event.recordCount)), SQLBind(event.outcome.rawValue), SQLBind(event.origin.requestID),
+            optional(event.origin.clientAddress), optional(event.origin.userAgent), SQLBind(chained.previousHash), SQLBind(chained.hash),
         ]
     }
 

@@ -106,10 +106,16 @@ public struct SQLSampleRepository: SampleRepository {
         return try await driver.samples(sql, binds)
     }
 
-    static func bindings(_ sample: Sample, subject: SubjectID) -> [any Encodable & Sendable] {
-        [
-            subject.value, sample.uuid, sample.type.rawValue, sample.start.microseconds, sample.endMicroseconds,
-            Int(sample.start.offsetSeconds), sample.value, sample.unit, sample.category, sample.sourceJSON, sample.metadataJSON,
+    /// One row's values. Absent optionals are the literal `NULL` rather than an encoded `Optional`, so
+    /// every bind is a plain `String`, `Int64` or `Double` that the drivers convert without Codable.
+    static func bindings(_ sample: Sample, subject: SubjectID) -> [any SQLExpression] {
+        func optional(_ value: (any Encodable & Sendable)?) -> any SQLExpression {
+            value.map { SQLBind($0) } ?? SQLLiteral.null
+        }
+        return [
+            SQLBind(subject.value), SQLBind(sample.uuid), SQLBind(sample.type.rawValue), SQLBind(sample.start.microseconds),
+            SQLBind(sample.endMicroseconds), SQLBind(Int64(sample.start.offsetSeconds)), optional(sample.value), optional(sample.unit),
+            optional(sample.category), optional(sample.sourceJSON), optional(sample.metadataJSON),
         ]
     }
 
