@@ -65,14 +65,26 @@ public struct SQLAuthRepository: UserRepository, LoginRepository {
         }
     }
 
+    /// The caller behind a live login (not revoked, user not disabled).
     static func identity(loginID: String, userID: String, on db: any SQLDatabase) async throws -> Identity? {
+        try await loginOwner(
+            loginID: loginID,
+            extraCondition: " AND l.user_id = \(bind: userID) AND l.revoked_at IS NULL AND u.disabled_at IS NULL",
+            on: db
+        )
+    }
+
+    /// Who a login belongs to, whether or not it has ended.
+    static func owner(loginID: String, on db: any SQLDatabase) async throws -> Identity? {
+        try await loginOwner(loginID: loginID, extraCondition: "", on: db)
+    }
+
+    private static func loginOwner(loginID: String, extraCondition: SQLQueryString, on db: any SQLDatabase) async throws -> Identity? {
+        let sql: SQLQueryString =
+            "SELECT u.id, u.username, u.role, u.organization FROM logins l JOIN users u ON u.id = l.user_id WHERE l.id = \(bind: loginID)"
+            + extraCondition
         guard
-            let row = try await db.raw(
-                """
-                SELECT u.id, u.username, u.role, u.organization FROM logins l JOIN users u ON u.id = l.user_id
-                WHERE l.id = \(bind: loginID) AND l.user_id = \(bind: userID) AND l.revoked_at IS NULL AND u.disabled_at IS NULL
-                """
-            ).first(),
+            let row = try await db.raw(sql).first(),
             let username = Username(try row.decode(column: "username", as: String.self)),
             let role = Role(rawValue: try row.decode(column: "role", as: String.self))
         else { return nil }
@@ -121,24 +133,6 @@ public struct SQLAuthRepository: UserRepository, LoginRepository {
             try await db.raw("UPDATE logins SET revoked_at = \(bind: now) WHERE id = \(bind: loginID) AND revoked_at IS NULL").run()
             return .reused(try await Self.owner(loginID: loginID, on: db))
         }
-    }
-
-    /// Who a login belongs to, whether or not it has ended.
-    static func owner(loginID: String, on db: any SQLDatabase) async throws -> Identity? {
-        guard
-            let row = try await db.raw(
-                "SELECT u.id, u.username, u.role, u.organization FROM logins l JOIN users u ON u.id = l.user_id WHERE l.id = \(bind: loginID)"
-            ).first(),
-            let username = Username(try row.decode(column: "username", as: String.self)),
-            let role = Role(rawValue: try row.decode(column: "role", as: String.self))
-        else { return nil }
-        return Identity(
-            userID: try row.decode(column: "id", as: String.self),
-            username: username,
-            role: role,
-            organization: try row.decode(column: "organization", as: String.self),
-            loginID: loginID
-        )
     }
 
     public func revokeLogin(refreshTokenHash: String, now: Int64) async throws -> Identity? {

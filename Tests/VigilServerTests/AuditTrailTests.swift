@@ -166,3 +166,44 @@ extension TestApp {
         return events
     }
 }
+
+@Suite("FHIR validation")
+struct FHIRValidationTests {
+    static let python = ProcessInfo.processInfo.environment["VIGIL_TEST_PYTHON"]
+
+    @Test(
+        "the audit-events FHIR Bundle validates with fhir.resources",
+        .enabled(if: python != nil, "set VIGIL_TEST_PYTHON to a python with fhir.resources (.ci/run does)")
+    )
+    func bundleValidates() async throws {
+        try await TestApp.run(.sqlite) { app in
+            let org = "fhir-\(UUID().uuidString.prefix(6).lowercased())"
+            let patient = try await app.addUser(.patient, organization: org)
+            let token = try await app.login(patient.name, patient.password).accessToken
+            let auditor = try await app.addUser(.auditor, organization: org)
+            let auditorToken = try await app.login(auditor.name, auditor.password).accessToken
+            _ = try await app.post("/v1/subjects/\(patient.name)/samples", json: SampleJSON.batch(SampleJSON.heartRates(2)), token: token)
+            _ = try await app.get("/v1/subjects/\(patient.name)/samples", token: token)
+            _ = try await app.get("/v1/subjects/nobody/samples", token: token)
+            _ = try await app.post("/v1/auth/token", json: #"{"username":"\#(patient.name)","password":"wrong"}"#)
+            let bundle = try await app.get("/v1/audit-events?format=fhir", token: auditorToken)
+
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try #require(Self.python))
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tools/validate_fhir_bundle.py")
+            process.arguments = [script.standardized.path]
+            let input = Pipe()
+            let output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            input.fileHandleForWriting.write(Data(buffer: bundle.body))
+            try input.fileHandleForWriting.close()
+            let result = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "\(result)")
+            #expect(result.split(separator: " ").count == 6, "\(result)")
+            #expect(result.split(separator: " ").allSatisfy { $0.trimmingCharacters(in: .whitespacesAndNewlines) == "AuditEvent" })
+        }
+    }
+}
