@@ -8,27 +8,51 @@ public enum AuditChain {
     public static let genesis = String(repeating: "0", count: 64)
 
     /// Canonical JSON (sorted keys, compact) of every field of the event plus its sequence number.
+    /// Written field by field in sorted key order (no intermediate tree): hashing runs for every event
+    /// appended and for every event verified.
     public static func canonicalEncoding(_ event: AuditEvent, sequence: Int64) -> [UInt8] {
-        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-        let object: JSONValue = .object([
-            "organization": .string(event.organization),
-            "sequence": .integer(sequence),
-            "actor_id": text(event.actor.userID),
-            "actor_username": text(event.actor.username),
-            "actor_role": text(event.actor.role),
-            "action": .string(event.action.rawValue),
-            "resource_type": .string(event.resourceType),
-            "subject": text(event.subject),
-            "record_count": .integer(Int64(event.recordCount)),
-            "outcome": .string(event.outcome.rawValue),
-            "occurred_at": .integer(event.occurredAt),
-            "request_id": .string(event.origin.requestID),
-            "client_address": text(event.origin.clientAddress),
-            "user_agent": text(event.origin.userAgent),
-        ])
         var out = [UInt8]()
         out.reserveCapacity(384)
-        object.appendCanonical(to: &out)
+        func key(_ name: StaticString, first: Bool = false) {
+            if !first { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        }
+        func text(_ value: String?) {
+            if let value { JSONValue.appendQuoted(value, to: &out) } else { out.append(contentsOf: [110, 117, 108, 108]) }
+        }
+        func integer(_ value: Int64) { out.append(contentsOf: String(value).utf8) }
+        out.append(UInt8(ascii: "{"))
+        key("action", first: true)
+        text(event.action.rawValue)
+        key("actor_id")
+        text(event.actor.userID)
+        key("actor_role")
+        text(event.actor.role)
+        key("actor_username")
+        text(event.actor.username)
+        key("client_address")
+        text(event.origin.clientAddress)
+        key("occurred_at")
+        integer(event.occurredAt)
+        key("organization")
+        text(event.organization)
+        key("outcome")
+        text(event.outcome.rawValue)
+        key("record_count")
+        integer(Int64(event.recordCount))
+        key("request_id")
+        text(event.origin.requestID)
+        key("resource_type")
+        text(event.resourceType)
+        key("sequence")
+        integer(sequence)
+        key("subject")
+        text(event.subject)
+        key("user_agent")
+        text(event.origin.userAgent)
+        out.append(UInt8(ascii: "}"))
         return out
     }
 

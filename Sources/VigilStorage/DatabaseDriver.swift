@@ -17,9 +17,9 @@ public protocol DatabaseDriver: Sendable {
     func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Releases connections. Called once, on shutdown.
     func close() async throws
-    /// Runs a hand-written `SELECT` of the sample columns (in ``SampleColumns/select`` order, `?`
-    /// placeholders) and decodes rows natively — the query hot path skips Codable bridging.
-    func samples(_ sql: String, _ binds: [FastBind]) async throws -> [Sample]
+    /// Runs a hand-written `SELECT` (`?` placeholders) and returns its rows as plain values, decoded
+    /// natively: the hot reads (sample pages, chain verification) skip Codable bridging.
+    func rows(_ sql: String, _ binds: [FastBind]) async throws -> [[FastValue]]
 }
 
 /// A bind value of a hand-written statement.
@@ -28,33 +28,54 @@ public enum FastBind: Sendable {
     case integer(Int64)
 }
 
+/// One cell of a fast-path row.
+public enum FastValue: Sendable, Equatable {
+    case null
+    case integer(Int64)
+    case double(Double)
+    case text(String)
+
+    var integer: Int64? {
+        switch self {
+        case .integer(let value): value
+        case .double(let value): Int64(exactly: value)
+        default: nil
+        }
+    }
+
+    var double: Double? {
+        switch self {
+        case .double(let value): value
+        case .integer(let value): Double(value)
+        default: nil
+        }
+    }
+
+    var text: String? {
+        if case .text(let value) = self { return value }
+        return nil
+    }
+}
+
 /// The sample columns as the fast path selects them.
 enum SampleColumns {
     static let select = "uuid, type, start_utc, end_utc, utc_offset, value, unit, category, source, metadata"
 
-    static func sample(
-        uuid: String,
-        type typeName: String,
-        start: Int64,
-        end: Int64,
-        offset: Int64,
-        value: Double?,
-        unit: String?,
-        category: String?,
-        source: String?,
-        metadata: String?
-    ) throws -> Sample {
+    static func sample(_ row: [FastValue]) throws -> Sample {
+        guard row.count == 10, let uuid = row[0].text, let typeName = row[1].text, let start = row[2].integer, let end = row[3].integer,
+            let offset = row[4].integer
+        else { throw StorageError.corruptRow("unexpected sample row shape") }
         guard let type = SampleType(rawValue: typeName) else { throw StorageError.corruptRow("unknown sample type \(typeName)") }
         return Sample(
             uuid: uuid,
             type: type,
             start: Timestamp(microseconds: start, offsetSeconds: Int32(truncatingIfNeeded: offset)),
             endMicroseconds: end,
-            value: value,
-            unit: unit,
-            category: category,
-            sourceJSON: source,
-            metadataJSON: metadata
+            value: row[5].double,
+            unit: row[6].text,
+            category: row[7].text,
+            sourceJSON: row[8].text,
+            metadataJSON: row[9].text
         )
     }
 }

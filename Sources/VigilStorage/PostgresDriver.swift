@@ -52,7 +52,7 @@ public final class PostgresDriver: DatabaseDriver {
 
     public func close() async throws {}
 
-    public func samples(_ sql: String, _ binds: [FastBind]) async throws -> [Sample] {
+    public func rows(_ sql: String, _ binds: [FastBind]) async throws -> [[FastValue]] {
         // `?` placeholders become `$1`, `$2`, … (the hand-written statements have no `?` literals).
         var text = ""
         var number = 0
@@ -73,27 +73,20 @@ public final class PostgresDriver: DatabaseDriver {
         }
         let query = PostgresQuery(unsafeSQL: text, binds: bindings)
         return try await client.withConnection { connection in
-            var samples = [Sample]()
+            var rows = [[FastValue]]()
             for try await row in try await connection.query(query, logger: quietLogger) {
-                let (uuid, type, start, end, offset, value, unit, category, source, metadata) = try row.decode(
-                    (String, String, Int64, Int64, Int32, Double?, String?, String?, String?, String?).self
-                )
-                samples.append(
-                    try SampleColumns.sample(
-                        uuid: uuid,
-                        type: type,
-                        start: start,
-                        end: end,
-                        offset: Int64(offset),
-                        value: value,
-                        unit: unit,
-                        category: category,
-                        source: source,
-                        metadata: metadata
-                    )
+                rows.append(
+                    try row.map { cell -> FastValue in
+                        guard cell.bytes != nil else { return .null }
+                        switch cell.dataType {
+                        case .int2, .int4, .int8: return .integer(try cell.decode(Int64.self))
+                        case .float4, .float8: return .double(try cell.decode(Double.self))
+                        default: return .text(try cell.decode(String.self))
+                        }
+                    }
                 )
             }
-            return samples
+            return rows
         }
     }
 

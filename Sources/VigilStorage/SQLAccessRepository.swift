@@ -5,9 +5,11 @@ import VigilCore
 /// Grants, care teams and the facts the access policy needs, on SQLite or PostgreSQL.
 public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareTeamRepository {
     let driver: any DatabaseDriver
+    let heads: AuditHeadCache
 
-    public init(driver: any DatabaseDriver) {
+    init(driver: any DatabaseDriver, heads: AuditHeadCache) {
         self.driver = driver
+        self.heads = heads
     }
 
     public func facts(subject: SubjectID, caller: Identity) async throws -> SubjectFacts {
@@ -39,7 +41,7 @@ public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareT
     static let grantColumns = "id, organization, subject, grantee, scope, expires_at, created_at, created_by, revoked_at, revoked_by"
 
     public func createGrant(_ grant: Grant, audit: AuditEvent) async throws {
-        try await driver.write { [engine = driver.engine] db in
+        try await driver.write { [engine = driver.engine, heads] db in
             // Granting again to the same grantee replaces the earlier grant.
             try await db.raw(
                 """
@@ -54,7 +56,7 @@ public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareT
                         \(bind: grant.scope.rawValue), \(bind: grant.expiresAt), \(bind: grant.createdAt), \(bind: grant.createdBy))
                 """
             ).run()
-            try await SQLAuditLog.append([audit], on: db, engine: engine)
+            try await SQLAuditLog.append([audit], on: db, engine: engine, heads: heads)
         }
     }
 
@@ -68,7 +70,7 @@ public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareT
     }
 
     public func revokeGrant(id: String, subject: SubjectID, by revoker: String, at time: Int64, audit: AuditEvent) async throws -> Bool {
-        try await driver.write { [engine = driver.engine] db in
+        try await driver.write { [engine = driver.engine, heads] db in
             let found = try await db.raw(
                 "SELECT id FROM grants WHERE id = \(bind: id) AND subject = \(bind: subject.value)"
             ).first()
@@ -79,7 +81,7 @@ public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareT
                 WHERE id = \(bind: id) AND revoked_at IS NULL
                 """
             ).run()
-            try await SQLAuditLog.append([audit], on: db, engine: engine)
+            try await SQLAuditLog.append([audit], on: db, engine: engine, heads: heads)
             return true
         }
     }
@@ -102,7 +104,7 @@ public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareT
     // MARK: Care teams
 
     public func createCareTeam(_ team: CareTeam, audit: AuditEvent) async throws {
-        try await driver.write { [engine = driver.engine] db in
+        try await driver.write { [engine = driver.engine, heads] db in
             try await db.raw(
                 """
                 INSERT INTO care_teams (id, organization, name, created_at, created_by)
@@ -110,7 +112,7 @@ public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareT
                 """
             ).run()
             try await Self.insertMembers(team.members, team: team.id, on: db)
-            try await SQLAuditLog.append([audit], on: db, engine: engine)
+            try await SQLAuditLog.append([audit], on: db, engine: engine, heads: heads)
         }
     }
 
@@ -145,22 +147,22 @@ public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareT
     }
 
     public func replaceMembers(team: String, members: [String], audit: AuditEvent) async throws {
-        try await driver.write { [engine = driver.engine] db in
+        try await driver.write { [engine = driver.engine, heads] db in
             try await db.raw("DELETE FROM care_team_members WHERE team_id = \(bind: team)").run()
             try await Self.insertMembers(members, team: team, on: db)
-            try await SQLAuditLog.append([audit], on: db, engine: engine)
+            try await SQLAuditLog.append([audit], on: db, engine: engine, heads: heads)
         }
     }
 
     public func deleteCareTeam(_ team: String, audit: AuditEvent) async throws {
-        try await driver.write { [engine = driver.engine] db in
+        try await driver.write { [engine = driver.engine, heads] db in
             // Grants to a deleted team end with it.
             try await db.raw(
                 "UPDATE grants SET revoked_at = \(bind: audit.occurredAt / 1_000_000), revoked_by = \(bind: audit.actor.username ?? "") WHERE grantee = \(bind: Grant.teamPrefix + team) AND revoked_at IS NULL"
             ).run()
             try await db.raw("DELETE FROM care_team_members WHERE team_id = \(bind: team)").run()
             try await db.raw("DELETE FROM care_teams WHERE id = \(bind: team)").run()
-            try await SQLAuditLog.append([audit], on: db, engine: engine)
+            try await SQLAuditLog.append([audit], on: db, engine: engine, heads: heads)
         }
     }
 

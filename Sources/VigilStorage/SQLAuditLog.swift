@@ -1,9 +1,11 @@
+import NIOConcurrencyHelpers
 import SQLKit
 import VigilCore
 
 /// The audit trail on SQLite or PostgreSQL: one hash chain per organisation, its head in `audit_heads`.
 public struct SQLAuditLog: Sendable {
     let driver: any DatabaseDriver
+    let heads: AuditHeadCache
     static let columns = [
         "organization", "seq", "occurred_at", "actor_id", "actor_username", "actor_role", "action", "resource_type", "subject",
         "record_count", "outcome", "request_id", "client_address", "user_agent", "prev_hash", "hash",
@@ -11,26 +13,50 @@ public struct SQLAuditLog: Sendable {
     /// 16 binds a row: stays under both engines' bind limits.
     static let rowsPerStatement = 1000
 
-    public init(driver: any DatabaseDriver) {
+    init(driver: any DatabaseDriver, heads: AuditHeadCache) {
         self.driver = driver
+        self.heads = heads
     }
 
     /// Appends events in their own transaction (used by the group-commit writer).
     public func append(_ events: [AuditEvent]) async throws {
         guard !events.isEmpty else { return }
-        try await driver.write { [engine = driver.engine] db in
-            try await Self.append(events, on: db, engine: engine)
+        try await driver.write { [engine = driver.engine, heads] db in
+            try await Self.append(events, on: db, engine: engine, heads: heads)
         }
     }
 
     /// Appends events inside the caller's transaction. Takes each organisation's head row lock (in a
     /// fixed order, so two transactions cannot deadlock) and holds it to commit: chains never fork,
     /// also with several Vigil nodes on one PostgreSQL.
-    static func append(_ events: [AuditEvent], on db: any SQLDatabase, engine: SQLEngine) async throws {
+    ///
+    /// The common case is two statements per organisation: a conditional `UPDATE` of the head from the
+    /// head this process last wrote (it locks the row and proves the head unchanged), then the `INSERT`.
+    /// When another writer moved the head, the head is read under lock and the events are linked anew.
+    static func append(_ events: [AuditEvent], on db: any SQLDatabase, engine: SQLEngine, heads: AuditHeadCache) async throws {
         let byOrganization = Dictionary(grouping: events, by: \.organization)
         for organization in byOrganization.keys.sorted() {
-            let head = try await lockHead(organization, on: db, engine: engine)
-            let chained = AuditChain.link(byOrganization[organization]!, after: head)
+            let batch = byOrganization[organization]!
+            var chained = [ChainedAuditEvent]()
+            if let cached = heads[organization] {
+                chained = AuditChain.link(batch, after: cached)
+                let last = chained[chained.count - 1]
+                let moved = try await db.raw(
+                    """
+                    UPDATE audit_heads SET seq = \(bind: last.sequence), hash = \(bind: last.hash)
+                    WHERE organization = \(bind: organization) AND seq = \(bind: cached.sequence) AND hash = \(bind: cached.hash)
+                    RETURNING seq
+                    """
+                ).first()
+                if moved == nil { chained = [] }
+            }
+            if chained.isEmpty {
+                chained = AuditChain.link(batch, after: try await lockHead(organization, on: db, engine: engine))
+                let last = chained[chained.count - 1]
+                try await db.raw(
+                    "UPDATE audit_heads SET seq = \(bind: last.sequence), hash = \(bind: last.hash) WHERE organization = \(bind: organization)"
+                ).run()
+            }
             for start in stride(from: 0, to: chained.count, by: rowsPerStatement) {
                 let builder = db.insert(into: "audit_events").columns(columns)
                 for event in chained[start..<min(start + rowsPerStatement, chained.count)] {
@@ -38,10 +64,9 @@ public struct SQLAuditLog: Sendable {
                 }
                 try await builder.run()
             }
+            // If this transaction rolls back, the next append finds the head unchanged and re-reads it.
             let last = chained[chained.count - 1]
-            try await db.raw(
-                "UPDATE audit_heads SET seq = \(bind: last.sequence), hash = \(bind: last.hash) WHERE organization = \(bind: organization)"
-            ).run()
+            heads[organization] = (last.sequence, last.hash)
         }
     }
 
@@ -73,39 +98,28 @@ public struct SQLAuditLog: Sendable {
         ]
     }
 
-    static func chained(from row: any SQLRow) throws -> ChainedAuditEvent {
-        let actionName = try row.decode(column: "action", as: String.self)
-        let outcomeName = try row.decode(column: "outcome", as: String.self)
-        // An unknown action or outcome can only come from an edit: keep it visible to the verifier.
+    /// An event from a fast-path row in ``columns`` order. An unknown action or outcome can only come
+    /// from an edit; it is kept visible to the verifier as a hash that cannot match.
+    static func chained(from row: [FastValue]) throws -> ChainedAuditEvent {
+        guard row.count == columns.count, let organization = row[0].text, let sequence = row[1].integer, let occurredAt = row[2].integer,
+            let actionName = row[6].text, let resourceType = row[7].text, let recordCount = row[9].integer,
+            let outcomeName = row[10].text, let requestID = row[11].text, let previousHash = row[14].text, var hash = row[15].text
+        else { throw StorageError.corruptRow("unexpected audit row shape") }
+        let action = AuditEvent.Action(rawValue: actionName)
+        let outcome = AuditEvent.Outcome(rawValue: outcomeName)
+        if action == nil || outcome == nil { hash = "unknown action or outcome: \(actionName)/\(outcomeName)" }
         let event = AuditEvent(
-            organization: try row.decode(column: "organization", as: String.self),
-            actor: .init(
-                userID: try row.decode(column: "actor_id", as: String?.self),
-                username: try row.decode(column: "actor_username", as: String?.self),
-                role: try row.decode(column: "actor_role", as: String?.self)
-            ),
-            action: AuditEvent.Action(rawValue: actionName) ?? .auditRead,
-            resourceType: try row.decode(column: "resource_type", as: String.self),
-            subject: try row.decode(column: "subject", as: String?.self),
-            recordCount: try row.decode(column: "record_count", as: Int.self),
-            outcome: AuditEvent.Outcome(rawValue: outcomeName) ?? .error,
-            occurredAt: try row.decode(column: "occurred_at", as: Int64.self),
-            origin: .init(
-                requestID: try row.decode(column: "request_id", as: String.self),
-                clientAddress: try row.decode(column: "client_address", as: String?.self),
-                userAgent: try row.decode(column: "user_agent", as: String?.self)
-            )
+            organization: organization,
+            actor: .init(userID: row[3].text, username: row[4].text, role: row[5].text),
+            action: action ?? .auditRead,
+            resourceType: resourceType,
+            subject: row[8].text,
+            recordCount: Int(recordCount),
+            outcome: outcome ?? .error,
+            occurredAt: occurredAt,
+            origin: .init(requestID: requestID, clientAddress: row[12].text, userAgent: row[13].text)
         )
-        var hash = try row.decode(column: "hash", as: String.self)
-        if AuditEvent.Action(rawValue: actionName) == nil || AuditEvent.Outcome(rawValue: outcomeName) == nil {
-            hash = "unknown action or outcome: \(actionName)/\(outcomeName)"
-        }
-        return ChainedAuditEvent(
-            event: event,
-            sequence: try row.decode(column: "seq", as: Int64.self),
-            previousHash: try row.decode(column: "prev_hash", as: String.self),
-            hash: hash
-        )
+        return ChainedAuditEvent(event: event, sequence: sequence, previousHash: previousHash, hash: hash)
     }
 
     /// Verifies every organisation's chain; returns per organisation the count and head hash, or the first break.
@@ -131,15 +145,13 @@ public struct SQLAuditLog: Sendable {
             let limit = heads.first { $0.0 == organization }?.1 ?? Int64.max
             var after: Int64 = -1
             while verifier.firstBreak == nil {
-                let page = try await driver.read { [after] db in
-                    try await db.raw(
-                        """
-                        SELECT \(unsafeRaw: Self.columns.joined(separator: ", ")) FROM audit_events
-                        WHERE organization = \(bind: organization) AND seq > \(bind: after) AND seq <= \(bind: limit)
-                        ORDER BY seq LIMIT \(literal: pageSize)
-                        """
-                    ).all().map(Self.chained(from:))
-                }
+                let page = try await driver.rows(
+                    """
+                    SELECT \(Self.columns.joined(separator: ", ")) FROM audit_events
+                    WHERE organization = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT \(pageSize)
+                    """,
+                    [.text(organization), .integer(after), .integer(limit)]
+                ).map(Self.chained(from:))
                 for event in page { verifier.consume(event) }
                 guard let last = page.last, page.count == pageSize else { break }
                 after = last.sequence
@@ -154,19 +166,34 @@ public struct SQLAuditLog: Sendable {
 
 extension SQLAuditLog: AuditRepository {
     public func events(_ query: AuditQuery) async throws -> [ChainedAuditEvent] {
-        var sql: SQLQueryString = """
-            SELECT \(unsafeRaw: Self.columns.joined(separator: ", ")) FROM audit_events WHERE organization = \(bind: query.organization)
-            """
-        if let actor = query.actor { sql += " AND actor_username = \(bind: actor)" }
-        if let subject = query.subject { sql += " AND subject = \(bind: subject)" }
-        if let action = query.action { sql += " AND action = \(bind: action.rawValue)" }
-        if let outcome = query.outcome { sql += " AND outcome = \(bind: outcome.rawValue)" }
-        if let requestID = query.requestID { sql += " AND request_id = \(bind: requestID)" }
-        if let from = query.from { sql += " AND occurred_at >= \(bind: from)" }
-        if let to = query.to { sql += " AND occurred_at < \(bind: to)" }
-        if let after = query.afterSequence { sql += " AND seq > \(bind: after)" }
-        sql += " ORDER BY seq LIMIT \(literal: query.limit + 1)"
-        let statement = sql
-        return try await driver.read { db in try await db.raw(statement).all().map(Self.chained(from:)) }
+        var sql = "SELECT \(Self.columns.joined(separator: ", ")) FROM audit_events WHERE organization = ?"
+        var binds: [FastBind] = [.text(query.organization)]
+        func filter(_ condition: String, _ bind: FastBind?) {
+            guard let bind else { return }
+            sql += " AND \(condition) ?"
+            binds.append(bind)
+        }
+        filter("actor_username =", query.actor.map(FastBind.text))
+        filter("subject =", query.subject.map(FastBind.text))
+        filter("action =", query.action.map { .text($0.rawValue) })
+        filter("outcome =", query.outcome.map { .text($0.rawValue) })
+        filter("request_id =", query.requestID.map(FastBind.text))
+        filter("occurred_at >=", query.from.map(FastBind.integer))
+        filter("occurred_at <", query.to.map(FastBind.integer))
+        filter("seq >", query.afterSequence.map(FastBind.integer))
+        sql += " ORDER BY seq LIMIT \(query.limit + 1)"
+        return try await driver.rows(sql, binds).map(Self.chained(from:))
+    }
+}
+
+/// The chain head this process last wrote, per organisation: lets an append skip reading the head.
+/// Never trusted blindly — the conditional `UPDATE` in ``SQLAuditLog/append(_:on:engine:heads:)``
+/// checks it against the stored head.
+final class AuditHeadCache: Sendable {
+    private let heads = NIOLockedValueBox([String: (sequence: Int64, hash: String)]())
+
+    subscript(organization: String) -> (sequence: Int64, hash: String)? {
+        get { heads.withLockedValue { $0[organization] } }
+        set { heads.withLockedValue { $0[organization] = newValue } }
     }
 }

@@ -5,9 +5,11 @@ import VigilCore
 /// Users, logins and refresh tokens on SQLite or PostgreSQL. Refresh tokens are stored only as hashes.
 public struct SQLAuthRepository: UserRepository, LoginRepository {
     let driver: any DatabaseDriver
+    let heads: AuditHeadCache
 
-    public init(driver: any DatabaseDriver) {
+    init(driver: any DatabaseDriver, heads: AuditHeadCache) {
         self.driver = driver
+        self.heads = heads
     }
 
     public func createUser(_ user: UserRecord) async throws {
@@ -170,21 +172,21 @@ extension SQLAuthRepository: UserDirectory {
     }
 
     public func createUser(_ user: UserRecord, audit: AuditEvent) async throws {
-        try await driver.write { [engine = driver.engine] db in
+        try await driver.write { [engine = driver.engine, heads] db in
             try await Self.insertUser(user, on: db)
-            try await SQLAuditLog.append([audit], on: db, engine: engine)
+            try await SQLAuditLog.append([audit], on: db, engine: engine, heads: heads)
         }
     }
 
     public func disableUser(username: String, organization: String, at time: Int64, audit: AuditEvent) async throws -> Bool {
-        try await driver.write { [engine = driver.engine] db in
+        try await driver.write { [engine = driver.engine, heads] db in
             let row = try await db.raw(
                 "SELECT id FROM users WHERE username = \(bind: username) AND organization = \(bind: organization)"
             ).first()
             guard let id = try row?.decode(column: "id", as: String.self) else { return false }
             try await db.raw("UPDATE users SET disabled_at = \(bind: time) WHERE id = \(bind: id) AND disabled_at IS NULL").run()
             try await db.raw("UPDATE logins SET revoked_at = \(bind: time) WHERE user_id = \(bind: id) AND revoked_at IS NULL").run()
-            try await SQLAuditLog.append([audit], on: db, engine: engine)
+            try await SQLAuditLog.append([audit], on: db, engine: engine, heads: heads)
             return true
         }
     }

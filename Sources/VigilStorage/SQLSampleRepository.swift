@@ -6,6 +6,7 @@ import VigilCore
 /// `SELECT` to tell duplicates (same content) from conflicts (rolled back).
 public struct SQLSampleRepository: SampleRepository {
     let driver: any DatabaseDriver
+    let heads: AuditHeadCache
     /// Rows per INSERT statement: 11 binds each stays under SQLite's and PostgreSQL's bind limits.
     static let rowsPerStatement = 1000
     static let columns = [
@@ -13,8 +14,9 @@ public struct SQLSampleRepository: SampleRepository {
     ]
     static let selectColumns = "uuid, type, start_utc, end_utc, utc_offset, value, unit, category, source, metadata"
 
-    public init(driver: any DatabaseDriver) {
+    init(driver: any DatabaseDriver, heads: AuditHeadCache) {
         self.driver = driver
+        self.heads = heads
     }
 
     private struct ConflictFound: Error {
@@ -33,7 +35,7 @@ public struct SQLSampleRepository: SampleRepository {
 
     private func store(_ samples: [Sample], subject: SubjectID, audit: AuditEvent?) async throws -> SampleInsertOutcome {
         do {
-            return try await driver.write { [engine = driver.engine] db in
+            return try await driver.write { [engine = driver.engine, heads] db in
                 var accepted = 0
                 var duplicates = 0
                 for chunkStart in stride(from: 0, to: samples.count, by: Self.rowsPerStatement) {
@@ -51,7 +53,7 @@ public struct SQLSampleRepository: SampleRepository {
                     duplicates += existing.count
                 }
                 // Last, so the audit chain's head lock is held only from here to commit.
-                if let audit { try await SQLAuditLog.append([audit], on: db, engine: engine) }
+                if let audit { try await SQLAuditLog.append([audit], on: db, engine: engine, heads: heads) }
                 return .stored(IngestResult(accepted: accepted, duplicates: duplicates))
             }
         } catch let found as ConflictFound {
@@ -103,7 +105,7 @@ public struct SQLSampleRepository: SampleRepository {
             binds += [.integer(after.startMicroseconds), .text(after.uuid)]
         }
         sql += " ORDER BY start_utc, uuid LIMIT \(query.limit + 1)"
-        return try await driver.samples(sql, binds)
+        return try await driver.rows(sql, binds).map(SampleColumns.sample)
     }
 
     /// One row's values. Absent optionals are the literal `NULL` rather than an encoded `Optional`, so

@@ -58,7 +58,7 @@ public final class SQLiteDriver: DatabaseDriver {
         return try await readerMutexes[index].withLock { try await body(readers[index].sql(queryLogLevel: nil)) }
     }
 
-    public func samples(_ sql: String, _ binds: [FastBind]) async throws -> [Sample] {
+    public func rows(_ sql: String, _ binds: [FastBind]) async throws -> [[FastValue]] {
         let index = nextReader.next() % readers.count
         let data = binds.map { bind -> SQLiteData in
             switch bind {
@@ -67,24 +67,16 @@ public final class SQLiteDriver: DatabaseDriver {
             }
         }
         let rows = try await readerMutexes[index].withLock { try await readers[index].query(sql, data) }
-        return try rows.map { row in
-            let columns = row.columns
-            guard columns.count == 10, case .text(let uuid) = columns[0].data, case .text(let type) = columns[1].data,
-                case .integer(let start) = columns[2].data, case .integer(let end) = columns[3].data,
-                case .integer(let offset) = columns[4].data
-            else { throw StorageError.corruptRow("unexpected sample row shape") }
-            return try SampleColumns.sample(
-                uuid: uuid,
-                type: type,
-                start: Int64(start),
-                end: Int64(end),
-                offset: Int64(offset),
-                value: columns[5].data.double,
-                unit: columns[6].data.string,
-                category: columns[7].data.string,
-                source: columns[8].data.string,
-                metadata: columns[9].data.string
-            )
+        return rows.map { row in
+            row.columns.map { column in
+                switch column.data {
+                case .integer(let value): .integer(Int64(value))
+                case .float(let value): .double(value)
+                case .text(let value): .text(value)
+                case .blob(let buffer): .text(String(buffer: buffer))
+                case .null: .null
+                }
+            }
         }
     }
 

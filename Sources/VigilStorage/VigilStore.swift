@@ -34,10 +34,11 @@ public final class VigilStore: Service {
 
     init(driver: any DatabaseDriver, description: String) {
         self.driver = driver
-        self.samples = SQLSampleRepository(driver: driver)
-        self.auth = SQLAuthRepository(driver: driver)
-        self.access = SQLAccessRepository(driver: driver)
-        self.audit = SQLAuditLog(driver: driver)
+        let heads = AuditHeadCache()
+        self.samples = SQLSampleRepository(driver: driver, heads: heads)
+        self.auth = SQLAuthRepository(driver: driver, heads: heads)
+        self.access = SQLAccessRepository(driver: driver, heads: heads)
+        self.audit = SQLAuditLog(driver: driver, heads: heads)
         self.description = description
     }
 

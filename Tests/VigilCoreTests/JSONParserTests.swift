@@ -59,3 +59,56 @@ struct JSONParserTests {
         }
     }
 }
+
+@Suite("AuditChain")
+struct AuditChainTests {
+    @Test("the canonical encoding is the sorted-key compact JSON of the event's fields")
+    func canonicalEncodingIsCanonicalJSON() throws {
+        let event = AuditEvent(
+            organization: "org \"1\"",
+            actor: .init(userID: "u-1", username: "dr-x", role: nil),
+            action: .sampleRead,
+            resourceType: "Observation",
+            subject: "alice",
+            recordCount: 12,
+            outcome: .denied,
+            occurredAt: 1_795_000_000_123_456,
+            origin: .init(requestID: "r-1", clientAddress: "10.0.0.1", userAgent: "agent\n2")
+        )
+        let encoded = AuditChain.canonicalEncoding(event, sequence: 42)
+        let parsed = try JSONParser.parse(encoded)
+        #expect(parsed.canonicalJSON == String(decoding: encoded, as: UTF8.self))
+        #expect(parsed["sequence"] == .integer(42))
+        #expect(parsed["actor_role"] == .null)
+        #expect(parsed["organization"] == .string("org \"1\""))
+        #expect(parsed["user_agent"] == .string("agent\n2"))
+    }
+
+    @Test("linking then verifying a chain finds no break; any change to an event is found")
+    func linkAndVerify() {
+        let events = (0..<20).map { i in
+            AuditEvent(
+                organization: "o",
+                actor: .init(username: "u\(i)"),
+                action: .sampleWrite,
+                resourceType: "Observation",
+                recordCount: i,
+                outcome: .success,
+                occurredAt: Int64(i),
+                origin: .init(requestID: "r\(i)")
+            )
+        }
+        let chained = AuditChain.link(events, after: (0, AuditChain.genesis))
+        var verifier = AuditChainVerifier(organization: "o")
+        chained.forEach { verifier.consume($0) }
+        verifier.finish(recordedHead: (20, chained[19].hash))
+        #expect(verifier.firstBreak == nil)
+        #expect(verifier.count == 20)
+
+        var edited = chained
+        edited[7].event.recordCount += 1
+        var second = AuditChainVerifier(organization: "o")
+        edited.forEach { second.consume($0) }
+        #expect(second.firstBreak?.sequence == 8)
+    }
+}

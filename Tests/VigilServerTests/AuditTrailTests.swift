@@ -190,7 +190,8 @@ struct FHIRValidationTests {
 
             let process = Process()
             process.executableURL = URL(fileURLWithPath: try #require(Self.python))
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tools/validate_fhir_bundle.py")
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+                "../../tools/validate_fhir_bundle.py")
             process.arguments = [script.standardized.path]
             let input = Pipe()
             let output = Pipe()
