@@ -20,6 +20,11 @@ public actor AuditWriter: AuditSink, Service {
         self.logger = logger
     }
 
+    /// Requests waiting for the next commit (for tests and metrics).
+    public var pendingCount: Int { pending.count }
+    /// Whether ``run()`` is accepting events for group commit.
+    public var isRunning: Bool { running && !stopping }
+
     public func record(_ events: [AuditEvent]) async throws {
         guard !events.isEmpty else { return }
         guard running, !stopping else {

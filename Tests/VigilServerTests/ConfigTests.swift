@@ -1,0 +1,69 @@
+import Foundation
+import Logging
+import Testing
+import VigilServer
+
+@Suite("Configuration")
+struct ConfigTests {
+    @Test("no configuration: 127.0.0.1:8080, SQLite in ./vigil-data, development mode")
+    func defaults() throws {
+        let config = try VigilConfig.load(environment: [:])
+        #expect(config.host == "127.0.0.1" && config.port == 8080)
+        #expect(config.mode == .development)
+        #expect(config.resolvedDatabaseURL.hasPrefix("sqlite:") && config.resolvedDatabaseURL.hasSuffix("vigil-data/vigil.sqlite"))
+        #expect(config.auth.bcryptCost == 12 && config.sqliteSynchronous == "FULL")
+    }
+
+    @Test("flags win over environment variables")
+    func overrides() throws {
+        let config = try VigilConfig.load(
+            environment: ["VIGIL_HOST": "0.0.0.0", "VIGIL_PORT": "9000", "VIGIL_DATABASE_URL": "sqlite:/tmp/a.sqlite"],
+            overrides: .init(port: 9100, databaseURL: "postgres://u@h/db")
+        )
+        #expect(config.host == "0.0.0.0" && config.port == 9100 && config.resolvedDatabaseURL == "postgres://u@h/db")
+    }
+
+    @Test(
+        "every bad value is refused with a message naming it",
+        arguments: [
+            (["VIGIL_PORT": "99999"], "VIGIL_PORT"),
+            (["VIGIL_ENV": "staging"], "VIGIL_ENV"),
+            (["VIGIL_DATABASE_URL": "mysql://x"], "database URL"),
+            (["VIGIL_JWT_SECRET": "too short"], "VIGIL_JWT_SECRET"),
+            (["VIGIL_BCRYPT_COST": "3"], "VIGIL_BCRYPT_COST"),
+            (["VIGIL_SQLITE_SYNCHRONOUS": "OFF"], "VIGIL_SQLITE_SYNCHRONOUS"),
+            (["VIGIL_ENV": "production"], "signing key"),
+            (
+                ["VIGIL_ENV": "production", "VIGIL_JWT_SECRET": String(repeating: "k", count: 32), "VIGIL_BCRYPT_COST": "8"],
+                "VIGIL_BCRYPT_COST"
+            ),
+        ])
+    func refusals(environment: [String: String], mentions: String) {
+        do {
+            _ = try VigilConfig.load(environment: environment)
+            Issue.record("accepted \(environment)")
+        } catch let error as VigilConfig.Invalid {
+            #expect(error.description.contains(mentions), "\(error.description)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test("development generates one signing key (mode 0600) and reuses it; production never generates one")
+    func developmentKey() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-key-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var config = try VigilConfig.load(environment: ["VIGIL_DATA_DIR": directory.path])
+        let first = try SigningKey.resolve(config, logger: Logger(label: "test"))
+        let second = try SigningKey.resolve(config, logger: Logger(label: "test"))
+        #expect(first == second && first.count >= 32)
+        let path = directory.appendingPathComponent(SigningKey.developmentKeyFile).path
+        let permissions = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(permissions == 0o600)
+
+        config.mode = .production
+        config.dataDirectory = directory.appendingPathComponent("other").path
+        #expect(throws: VigilConfig.Invalid.self) { try SigningKey.resolve(config, logger: Logger(label: "test")) }
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("other").path))
+    }
+}
