@@ -25,7 +25,19 @@ public func buildApplication(
         logger: logger
     )
     app.beforeServerStarts {
-        let applied = try await store.migrate()
+        // A database that does not answer at start is a clear failure, not a server that never listens.
+        let applied = try await withThrowingTaskGroup(of: [Int]?.self) { group in
+            group.addTask { try await store.migrate() }
+            group.addTask {
+                try await Task.sleep(for: config.startupTimeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let applied = try await group.next() ?? nil else {
+                throw VigilConfig.Invalid(description: "the database \(store.description) did not answer within \(config.startupTimeout)")
+            }
+            return applied
+        }
         if !applied.isEmpty {
             logger.info("applied migrations", metadata: ["versions": .string(applied.map(String.init).joined(separator: ","))])
         }

@@ -20,6 +20,8 @@ public struct VigilConfig: Sendable {
     public var auth = AuthSettings()
     public var sqliteSynchronous = "FULL"
     public var logLevel = Logger.Level.info
+    /// How long the server waits for the database (and its migrations) at start before giving up.
+    public var startupTimeout = Duration.seconds(30)
 
     public init() {}
 
@@ -86,6 +88,7 @@ public struct VigilConfig: Sendable {
         if let cost = try integer("VIGIL_BCRYPT_COST", 4...31) { config.auth.bcryptCost = UInt8(cost) }
         if let ttl = try integer("VIGIL_ACCESS_TOKEN_TTL", 60...86_400) { config.auth.accessTokenSeconds = Int64(ttl) }
         if let ttl = try integer("VIGIL_REFRESH_TOKEN_TTL", 300...31_536_000) { config.auth.refreshTokenSeconds = Int64(ttl) }
+        if let seconds = try integer("VIGIL_STARTUP_TIMEOUT", 1...3600) { config.startupTimeout = .seconds(seconds) }
         if let level = value("VIGIL_SQLITE_SYNCHRONOUS") {
             guard ["FULL", "NORMAL", "EXTRA"].contains(level.uppercased()) else {
                 throw Invalid(description: "VIGIL_SQLITE_SYNCHRONOUS must be FULL, EXTRA or NORMAL (got '\(level)')")

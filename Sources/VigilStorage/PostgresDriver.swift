@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOSSL
 import PostgresKit
 import PostgresNIO
@@ -30,13 +31,62 @@ public final class PostgresDriver: DatabaseDriver {
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in
-            try await body(connection.sql(queryLogLevel: nil))
+        try await Self.translatingConnectionErrors {
+            try await leased { connection in
+                try await body(connection.sql(queryLogLevel: nil))
+            }
+        }
+    }
+
+    /// How long a request waits for a pooled connection before answering `503`: with the database
+    /// gone, the pool would otherwise keep every request waiting while it retries.
+    public let leaseTimeout = Duration.seconds(5)
+
+    /// Runs `body` on a pooled connection; gives up with `database_unavailable` if none is leased in time
+    /// (a statement that has started is never cut short).
+    func leased<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await withoutActuallyEscaping(body) { body in
+            let acquired = NIOLockedValueBox(false)
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await self.client.withConnection { connection in
+                        acquired.withLockedValue { $0 = true }
+                        return try await body(connection)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: self.leaseTimeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                while let result = try await group.next() {
+                    if let value = result { return value }
+                    if !acquired.withLockedValue({ $0 }) {
+                        throw VigilError(.unavailable, code: "database_unavailable", message: "the database is unavailable; try again")
+                    }
+                }
+                throw CancellationError()
+            }
+        }
+    }
+
+    /// Losing the database is a `503` for the client (retry later), not a `500`.
+    static func translatingConnectionErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PSQLError
+            where [.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown].contains(error.code)
+        {
+            throw VigilError(.unavailable, code: "database_unavailable", message: "the database is unavailable; try again")
         }
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in
+        try await Self.translatingConnectionErrors { try await writeTransaction(body) }
+    }
+
+    private func writeTransaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await leased { connection in
             let db = connection.sql(queryLogLevel: nil)
             try await db.raw("BEGIN").run()
             do {
@@ -72,7 +122,11 @@ public final class PostgresDriver: DatabaseDriver {
             }
         }
         let query = PostgresQuery(unsafeSQL: text, binds: bindings)
-        return try await client.withConnection { connection in
+        return try await Self.translatingConnectionErrors { try await fetch(query) }
+    }
+
+    private func fetch(_ query: PostgresQuery) async throws -> [[FastValue]] {
+        try await leased { connection in
             var rows = [[FastValue]]()
             for try await row in try await connection.query(query, logger: quietLogger) {
                 rows.append(
