@@ -30,6 +30,8 @@ public protocol GrantRepository: Sendable {
 public protocol CareTeamRepository: Sendable {
     func createCareTeam(_ team: CareTeam, audit: AuditEvent) async throws
     func careTeams(organization: String) async throws -> [CareTeam]
+    /// One team of the organisation, or `nil`.
+    func careTeam(id: String, organization: String) async throws -> CareTeam?
     func replaceMembers(team: String, members: [String], audit: AuditEvent) async throws
     func deleteCareTeam(_ team: String, audit: AuditEvent) async throws
 }

@@ -160,7 +160,7 @@ public struct DirectoryService: Sendable {
 
     public func replaceMembers(team id: String, _ body: JSONValue, by request: AccessRequest) async throws -> CareTeam {
         try await require([.admin], request, .careTeamUpdate, "Group")
-        guard var team = try await teams.careTeams(organization: request.identity.organization).first(where: { $0.id == id }) else {
+        guard var team = try await teams.careTeam(id: id, organization: request.identity.organization) else {
             try await audit.record(request.event(.careTeamUpdate, resourceType: "Group", subject: nil, outcome: .error, at: now))
             throw VigilError(.notFound, code: "not_found", message: "care team not found")
         }
@@ -175,7 +175,7 @@ public struct DirectoryService: Sendable {
 
     public func deleteCareTeam(_ id: String, by request: AccessRequest) async throws {
         try await require([.admin], request, .careTeamDelete, "Group")
-        guard try await teams.careTeams(organization: request.identity.organization).contains(where: { $0.id == id }) else {
+        guard try await teams.careTeam(id: id, organization: request.identity.organization) != nil else {
             try await audit.record(request.event(.careTeamDelete, resourceType: "Group", subject: nil, outcome: .error, at: now))
             throw VigilError(.notFound, code: "not_found", message: "care team not found")
         }

@@ -109,7 +109,7 @@ public struct GrantService: Sendable {
     private func isValidGrantee(_ grantee: String, organization: String) async throws -> Bool {
         if grantee.hasPrefix(Grant.teamPrefix) {
             let id = String(grantee.dropFirst(Grant.teamPrefix.count))
-            return try await teams.careTeams(organization: organization).contains { $0.id == id }
+            return try await teams.careTeam(id: id, organization: organization) != nil
         }
         guard let user = try await users.user(username: grantee, organization: organization) else { return false }
         return !user.disabled && (user.role == .clinician || user.role == .admin)

@@ -12,11 +12,6 @@ public struct Timestamp: Sendable, Hashable {
         self.offsetSeconds = offsetSeconds
     }
 
-    /// The same instant written with another offset.
-    public func withOffset(_ offsetSeconds: Int32) -> Timestamp {
-        Timestamp(microseconds: microseconds, offsetSeconds: offsetSeconds)
-    }
-
     public enum ParseError: Error, Sendable {
         case malformed
         case fractionTooPrecise
@@ -169,13 +164,6 @@ public struct Timestamp: Sendable, Hashable {
             out.append(UInt8(ascii: ":"))
             put(magnitude / 60 % 60, width: 2)
         }
-    }
-}
-
-extension Timestamp: Comparable {
-    /// Orders by instant; the offset only breaks ties so the order is total.
-    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
-        (lhs.microseconds, lhs.offsetSeconds) < (rhs.microseconds, rhs.offsetSeconds)
     }
 }
 

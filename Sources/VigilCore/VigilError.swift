@@ -20,6 +20,7 @@ public struct VigilError: Error, Sendable, Equatable {
         case unauthorized
         case forbidden
         case notFound
+        case methodNotAllowed
         case conflict
         case payloadTooLarge
         case unsupportedMediaType

@@ -114,10 +114,7 @@ struct AuditController {
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
         group.get("audit-events") { request, context -> Response in
-            var parameters = [String: String]()
-            for (key, value) in request.uri.queryParameters where parameters[String(key)] == nil {
-                parameters[String(key)] = String(value)
-            }
+            var parameters = request.firstQueryValues
             let format = parameters.removeValue(forKey: "format") ?? "json"
             guard format == "json" || format == "fhir" else {
                 throw VigilError.invalidParameter("format must be json or fhir", field: "format")

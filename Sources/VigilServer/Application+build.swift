@@ -138,10 +138,9 @@ enum MethodNotAllowed {
             for method in candidates where !route.methods.contains(method) {
                 router.on(RouterPath(route.path), method: method) { _, context -> Response in
                     var response = APIErrorResponse.response(
-                        for: VigilError(.badRequest, code: "method_not_allowed", message: "use \(allow) on this path"),
+                        for: VigilError(.methodNotAllowed, code: "method_not_allowed", message: "use \(allow) on this path"),
                         requestID: context.requestID
                     )
-                    response.status = .methodNotAllowed
                     response.headers[.allow] = allow
                     return response
                 }

@@ -54,3 +54,14 @@ enum BodyReader {
         }
     }
 }
+
+extension Request {
+    /// Query parameters, percent-decoded; for a repeated name the first value counts.
+    var firstQueryValues: [String: String] {
+        var values = [String: String]()
+        for (key, value) in uri.queryParameters where values[String(key)] == nil {
+            values[String(key)] = String(value)
+        }
+        return values
+    }
+}

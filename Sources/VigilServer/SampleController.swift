@@ -19,11 +19,7 @@ struct SampleController<Repository: SampleRepository> {
 
     @Sendable func query(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let subject = try SubjectID.subject(try context.parameters.require("subject"))
-        var parameters = [String: String]()
-        for (key, value) in request.uri.queryParameters where parameters[String(key)] == nil {
-            parameters[String(key)] = String(value)
-        }
-        let query = try SampleQuery.parse(subject: subject, parameters: parameters)
+        let query = try SampleQuery.parse(subject: subject, parameters: request.firstQueryValues)
         let page = try await service.page(query, by: context.accessRequest(request))
         return JSONBody.response(bytes: SampleJSONWriter.page(page))
     }

@@ -117,15 +117,24 @@ public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareT
     }
 
     public func careTeams(organization: String) async throws -> [CareTeam] {
+        try await teams(organization: organization, id: nil)
+    }
+
+    public func careTeam(id: String, organization: String) async throws -> CareTeam? {
+        try await teams(organization: organization, id: id).first
+    }
+
+    private func teams(organization: String, id: String?) async throws -> [CareTeam] {
         try await driver.read { db in
+            var teamFilter: SQLQueryString = "t.organization = \(bind: organization)"
+            if let id { teamFilter += " AND t.id = \(bind: id)" }
             let rows = try await db.raw(
-                "SELECT id, organization, name, created_at, created_by FROM care_teams WHERE organization = \(bind: organization) ORDER BY name, id"
+                "SELECT t.id, t.organization, t.name, t.created_at, t.created_by FROM care_teams t WHERE " + teamFilter
+                    + " ORDER BY t.name, t.id"
             ).all()
             let members = try await db.raw(
-                """
-                SELECT m.team_id, m.username FROM care_team_members m JOIN care_teams t ON t.id = m.team_id
-                WHERE t.organization = \(bind: organization) ORDER BY m.username
-                """
+                "SELECT m.team_id, m.username FROM care_team_members m JOIN care_teams t ON t.id = m.team_id WHERE " + teamFilter
+                    + " ORDER BY m.username"
             ).all()
             var byTeam = [String: [String]]()
             for row in members {
