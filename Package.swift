@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "vigil", targets: ["vigil"]),
+        .library(name: "VigilAnalytics", targets: ["VigilAnalytics"]),
         .library(name: "VigilCore", targets: ["VigilCore"]),
         .library(name: "VigilStorage", targets: ["VigilStorage"]),
         .library(name: "VigilServer", targets: ["VigilServer"]),
@@ -29,9 +30,12 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
     ],
     targets: [
+        // Actigraphy metrics and sleep scoring: pure computation, no dependencies, so it builds and benchmarks alone.
+        .target(name: "VigilAnalytics"),
         .target(
             name: "VigilCore",
             dependencies: [
+                "VigilAnalytics",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -82,6 +86,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .testTarget(name: "VigilAnalyticsTests", dependencies: ["VigilAnalytics"], resources: [.copy("Resources")]),
         .testTarget(
             name: "VigilCoreTests",
             dependencies: [

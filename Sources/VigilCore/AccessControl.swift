@@ -3,6 +3,8 @@ import Foundation
 /// Looks up what ``AccessPolicy`` needs about a subject.
 public protocol AccessFactsRepository: Sendable {
     func facts(subject: SubjectID, caller: Identity) async throws -> SubjectFacts
+    /// The organisation of an active patient named `subject`, or `nil`.
+    func patientOrganization(_ subject: SubjectID) async throws -> String?
 }
 
 /// The one gate every access to a subject passes: loads the facts, asks the policy, and on a refusal

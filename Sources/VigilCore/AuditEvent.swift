@@ -4,6 +4,8 @@ public struct AuditEvent: Sendable, Equatable {
     /// What was attempted. Raw values are stable identifiers stored in the database.
     public enum Action: String, Sendable, CaseIterable {
         case sampleRead = "sample.read"
+        /// A report computed from stored samples (actigraphy metrics, actogram).
+        case analysisRead = "analysis.read"
         case sampleWrite = "sample.write"
         case grantCreate = "grant.create"
         case grantList = "grant.list"

@@ -15,6 +15,22 @@ public protocol SampleRepository: Sendable {
     func storedConflicts(_ samples: [Sample], subject: SubjectID) async throws -> [Int]
     /// Up to `query.limit + 1` samples after the query's position, ordered by (start, uuid).
     func samples(_ query: SampleQuery) async throws -> [Sample]
+    /// Up to `limit` samples of one type with `from <= start < to`, reduced to what a time series needs,
+    /// ordered by (start, uuid).
+    func series(subject: SubjectID, type: SampleType, from: Int64?, to: Int64?, limit: Int) async throws -> [SeriesPoint]
+}
+
+/// One sample of a numeric time series.
+public struct SeriesPoint: Sendable, Equatable {
+    public var start: Timestamp
+    public var endMicroseconds: Int64
+    public var value: Double
+
+    public init(start: Timestamp, endMicroseconds: Int64, value: Double) {
+        self.start = start
+        self.endMicroseconds = endMicroseconds
+        self.value = value
+    }
 }
 
 /// A user as stored.

@@ -16,6 +16,29 @@ public struct SampleService<Repository: SampleRepository>: Sendable {
     /// Validates and stores one batch, all or nothing.
     public func ingest(_ body: some Collection<UInt8>, subject: SubjectID, by request: AccessRequest) async throws -> IngestResult {
         try await access.authorize(request, .writeSamples, subject: subject, auditAs: .sampleWrite, resourceType: Self.resourceType)
+        return try await store(body, subject: subject) { count, outcome in
+            request.event(
+                .sampleWrite, resourceType: Self.resourceType, subject: subject.value, count: count, outcome: outcome,
+                at: access.nowMicroseconds)
+        }
+    }
+
+    /// The operator's path (`vigil import`: direct database access, no login): no access policy — the
+    /// subject only has to be an active patient — and the same validation, storage and audit trail.
+    public func ingest(_ body: some Collection<UInt8>, subject: SubjectID, asOperator origin: OperatorOrigin) async throws -> IngestResult {
+        guard let organization = try await access.facts.patientOrganization(subject) else { throw VigilError.subjectNotFound }
+        return try await store(body, subject: subject) { count, outcome in
+            AuditEvent(
+                organization: organization, actor: .init(username: origin.operatorName), action: .sampleWrite,
+                resourceType: Self.resourceType, subject: subject.value, recordCount: count, outcome: outcome,
+                occurredAt: access.nowMicroseconds, origin: origin.origin
+            )
+        }
+    }
+
+    private func store(
+        _ body: some Collection<UInt8>, subject: SubjectID, event: (Int, AuditEvent.Outcome) -> AuditEvent
+    ) async throws -> IngestResult {
         do {
             let samples = try validator.validate(try decoder.parse(body))
             let batch = BatchDeduplication(samples)
@@ -23,15 +46,7 @@ public struct SampleService<Repository: SampleRepository>: Sendable {
                 let stored = try await repository.storedConflicts(batch.unique, subject: subject).map { batch.uniqueIndexes[$0] }
                 throw Self.conflict(indexes: Set(batch.conflicts + stored).sorted())
             }
-            let event = request.event(
-                .sampleWrite,
-                resourceType: Self.resourceType,
-                subject: subject.value,
-                count: samples.count,
-                outcome: .success,
-                at: access.nowMicroseconds
-            )
-            switch try await repository.insert(batch.unique, subject: subject, audit: event) {
+            switch try await repository.insert(batch.unique, subject: subject, audit: event(samples.count, .success)) {
             case .stored(let result):
                 return IngestResult(accepted: result.accepted, duplicates: result.duplicates + batch.duplicates)
             case .conflicts(let indexes):
@@ -39,10 +54,7 @@ public struct SampleService<Repository: SampleRepository>: Sendable {
             }
         } catch {
             // A refused or failed write still leaves a trace (nothing was stored).
-            try await access.audit.record(
-                request.event(
-                    .sampleWrite, resourceType: Self.resourceType, subject: subject.value, outcome: .error, at: access.nowMicroseconds)
-            )
+            try await access.audit.record(event(0, .error))
             throw error
         }
     }
@@ -103,5 +115,16 @@ struct BatchDeduplication {
                 uniqueIndexes.append(index)
             }
         }
+    }
+}
+
+/// Who acts when the command line writes: a name for the audit trail and the run's origin.
+public struct OperatorOrigin: Sendable {
+    public var operatorName: String
+    public var origin: AuditEvent.Origin
+
+    public init(operatorName: String, origin: AuditEvent.Origin) {
+        self.operatorName = operatorName
+        self.origin = origin
     }
 }

@@ -167,11 +167,11 @@ public struct Timestamp: Sendable, Hashable {
     }
 }
 
-private func isLeapYear(_ year: Int) -> Bool {
+func isLeapYear(_ year: Int) -> Bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
 
-private func daysInMonth(year: Int, month: Int) -> Int {
+func daysInMonth(year: Int, month: Int) -> Int {
     switch month {
     case 2: return isLeapYear(year) ? 29 : 28
     case 4, 6, 9, 11: return 30
@@ -180,7 +180,7 @@ private func daysInMonth(year: Int, month: Int) -> Int {
 }
 
 // Howard Hinnant's civil-date algorithms (proleptic Gregorian calendar).
-private func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
     let y = month <= 2 ? year - 1 : year
     let era = (y >= 0 ? y : y - 399) / 400
     let yoe = y - era * 400
@@ -190,7 +190,7 @@ private func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
     return era * 146_097 + doe - 719_468
 }
 
-private func civilFromDays(_ days: Int) -> (Int, Int, Int) {
+func civilFromDays(_ days: Int) -> (Int, Int, Int) {
     let z = days + 719_468
     let era = (z >= 0 ? z : z - 146_096) / 146_097
     let doe = z - era * 146_097

@@ -65,6 +65,7 @@ func makeServices(
     return Services(
         auth: auth,
         samples: SampleService(repository: store.samples, access: access),
+        actigraphy: ActigraphyService(repository: store.samples, access: access),
         grants: GrantService(grants: store.access, users: store.auth, teams: store.access, access: access),
         directory: DirectoryService(users: store.auth, teams: store.access, audit: auditWriter, hashPassword: hasher.hash, clock: now),
         auditTrail: AuditTrailService(repository: store.audit, audit: auditWriter, nowMicroseconds: { access.nowMicroseconds })
@@ -86,6 +87,7 @@ public func registeredRoutes(
 struct Services {
     let auth: AuthService
     let samples: SampleService<SQLSampleRepository>
+    let actigraphy: ActigraphyService<SQLSampleRepository>
     let grants: GrantService
     let directory: DirectoryService
     let auditTrail: AuditTrailService
@@ -100,6 +102,7 @@ func buildRouter(_ services: Services, store: VigilStore, answerMethodNotAllowed
         .add(middleware: BearerAuthenticator(auth: services.auth))
         .group(context: AuthenticatedContext.self)
     SampleController(service: services.samples).addRoutes(to: authenticated)
+    ActigraphyController(service: services.actigraphy).addRoutes(to: authenticated)
     GrantController(service: services.grants).addRoutes(to: authenticated)
     UserController(service: services.directory).addRoutes(to: authenticated)
     CareTeamController(service: services.directory).addRoutes(to: authenticated)
@@ -116,6 +119,8 @@ public enum APIRoutes {
         ("/v1/auth/refresh", [.post]),
         ("/v1/auth/logout", [.post]),
         ("/v1/subjects/:subject/samples", [.get, .post]),
+        ("/v1/subjects/:subject/actigraphy", [.get]),
+        ("/v1/subjects/:subject/actigraphy/actogram.svg", [.get]),
         ("/v1/subjects/:subject/grants", [.get, .post]),
         ("/v1/subjects/:subject/grants/:id", [.delete]),
         ("/v1/me", [.get]),

@@ -70,7 +70,7 @@ enum FHIRAuditEvent {
     static func actionCode(_ action: AuditEvent.Action) -> String {
         switch action {
         case .sampleWrite, .grantCreate, .userCreate, .careTeamCreate: "C"
-        case .sampleRead, .grantList, .userList, .userRead, .careTeamRead, .auditRead: "R"
+        case .sampleRead, .analysisRead, .grantList, .userList, .userRead, .careTeamRead, .auditRead: "R"
         case .careTeamUpdate, .userDisable: "U"
         case .grantRevoke, .careTeamDelete: "D"
         case .login, .logout, .refresh: "E"

@@ -17,12 +17,7 @@ public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareT
         // organisation, not disabled), so there is nothing more to look up.
         if caller.role == .patient, caller.username == subject { return SubjectFacts(organization: caller.organization) }
         return try await driver.read { db in
-            let patient = try await db.raw(
-                "SELECT organization FROM users WHERE username = \(bind: subject.value) AND role = 'patient' AND disabled_at IS NULL"
-            ).first()
-            guard let organization = try patient?.decode(column: "organization", as: String.self) else {
-                return SubjectFacts(organization: nil)
-            }
+            guard let organization = try await Self.patientOrganization(subject, on: db) else { return SubjectFacts(organization: nil) }
             guard caller.role == .clinician || caller.role == .admin else { return SubjectFacts(organization: organization) }
             let grants = try await db.raw(
                 """
@@ -34,6 +29,16 @@ public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareT
             ).all().map(Self.grant(from:))
             return SubjectFacts(organization: organization, callerGrants: grants)
         }
+    }
+
+    public func patientOrganization(_ subject: SubjectID) async throws -> String? {
+        try await driver.read { db in try await Self.patientOrganization(subject, on: db) }
+    }
+
+    private static func patientOrganization(_ subject: SubjectID, on db: any SQLDatabase) async throws -> String? {
+        try await db.raw(
+            "SELECT organization FROM users WHERE username = \(bind: subject.value) AND role = 'patient' AND disabled_at IS NULL"
+        ).first()?.decode(column: "organization", as: String.self)
     }
 
     // MARK: Grants

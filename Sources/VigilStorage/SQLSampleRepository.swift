@@ -108,6 +108,27 @@ public struct SQLSampleRepository: SampleRepository {
         return try await driver.rows(sql, binds).map(SampleColumns.sample)
     }
 
+    public func series(subject: SubjectID, type: SampleType, from: Int64?, to: Int64?, limit: Int) async throws -> [SeriesPoint] {
+        var sql = "SELECT start_utc, end_utc, utc_offset, value FROM samples WHERE subject = ? AND type = ? AND value IS NOT NULL"
+        var binds: [FastBind] = [.text(subject.value), .text(type.rawValue)]
+        if let from {
+            sql += " AND start_utc >= ?"
+            binds.append(.integer(from))
+        }
+        if let to {
+            sql += " AND start_utc < ?"
+            binds.append(.integer(to))
+        }
+        sql += " ORDER BY start_utc, uuid LIMIT \(limit)"
+        return try await driver.rows(sql, binds).map { row in
+            guard row.count == 4, let start = row[0].integer, let end = row[1].integer, let offset = row[2].integer,
+                let value = row[3].double
+            else { throw StorageError.corruptRow("unexpected series row shape") }
+            return SeriesPoint(
+                start: Timestamp(microseconds: start, offsetSeconds: Int32(truncatingIfNeeded: offset)), endMicroseconds: end, value: value)
+        }
+    }
+
     /// One row's values. Absent optionals are the literal `NULL` rather than an encoded `Optional`, so
     /// every bind is a plain `String`, `Int64` or `Double` that the drivers convert without Codable.
     static func bindings(_ sample: Sample, subject: SubjectID) -> [any SQLExpression] {

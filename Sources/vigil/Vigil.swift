@@ -10,7 +10,7 @@ struct Vigil: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigil",
         abstract: "A self-hostable health-data server.",
-        subcommands: [Serve.self, Migrate.self, Users.self, Audit.self]
+        subcommands: [Serve.self, Migrate.self, Users.self, Import.self, Analyze.self, Audit.self]
     )
 }
 

@@ -66,6 +66,16 @@ enum VigilBinary {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// ``run(_:environment:input:)`` on a dispatch thread, so waiting for the process does not block one of
+    /// the few cooperative threads other tests (and their database clients) need meanwhile.
+    static func runDetached(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try run(arguments, environment: environment) })
+            }
+        }
+    }
+
     /// Starts `vigil arguments…` in the background (output discarded).
     static func start(_ arguments: [String], environment: [String: String]) throws -> Process {
         let process = Process()

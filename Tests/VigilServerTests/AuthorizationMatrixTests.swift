@@ -21,6 +21,8 @@ enum AuthorizationMatrix {
     static let table: [(method: String, path: String, expected: [String: Int])] = [
         ("GET", "/v1/subjects/:subject/samples", row(own: 200, read: 200, readWrite: 200, admin: 404, adminRead: 200)),
         ("POST", "/v1/subjects/:subject/samples", row(own: 200, read: 403, readWrite: 200, admin: 404, adminRead: 403)),
+        ("GET", "/v1/subjects/:subject/actigraphy", row(own: 200, read: 200, readWrite: 200, admin: 404, adminRead: 200)),
+        ("GET", "/v1/subjects/:subject/actigraphy/actogram.svg", row(own: 200, read: 200, readWrite: 200, admin: 404, adminRead: 200)),
         ("GET", "/v1/subjects/:subject/grants", row(own: 200, read: 403, readWrite: 403, admin: 200, adminRead: 200)),
         ("POST", "/v1/subjects/:subject/grants", row(own: 201, read: 403, readWrite: 403, admin: 201, adminRead: 201)),
         ("DELETE", "/v1/subjects/:subject/grants/:id", row(own: 204, read: 403, readWrite: 403, admin: 204, adminRead: 204)),
@@ -136,6 +138,8 @@ struct AccessWorld {
         var credentials = [String: (name: String, password: String)]()
         for (actor, (role, org)) in people { credentials[actor] = try await user(role, org) }
         let grantee = try await user(.clinician, orgA)
+        // Two days of activity, so the actigraphy routes have something to report.
+        try await ActigraphyEndpointTests.ingest(app, subject: patient.name, token: patientToken, minutes: 2 * 1440)
         let grants = "/v1/subjects/\(patient.name)/grants"
         func grant(_ actor: String, _ scope: String, expires: String? = nil) async throws -> String {
             let expiry = expires.map { #","expires_at":"\#($0)""# } ?? ""
