@@ -104,13 +104,14 @@ public struct Actogram: Sendable {
                     "<rect x=\"\(f(x0))\" y=\"\(f(baseline - Self.rowHeight + 2))\" width=\"\(f(x1 - x0))\" height=\"\(f(Self.rowHeight - 2))\" fill=\"\(color)\"/>\n"
             }
         }
-        runs(first: recording.startLocalMicros, epoch: recording.epochMicros, count: recording.values.count, color: "#e0e0e0") {
-            recording.values[$0].isNaN
-        }
+        // Sleep first, missing on top: several scorers count a gap as sleep, and a gap must show as a gap.
         if let sleep {
             runs(first: sleep.firstEpochLocalMicros, epoch: sleep.epochMicros, count: sleep.values.count, color: "#cfe3ff") {
                 sleep.values[$0] == 1
             }
+        }
+        runs(first: recording.startLocalMicros, epoch: recording.epochMicros, count: recording.values.count, color: "#e0e0e0") {
+            recording.values[$0].isNaN
         }
         return out
     }
