@@ -1,5 +1,17 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
+
+/// The PAT kernels are SIMD code: unoptimised, every SIMD8 operation becomes a per-lane loop (~1000× slower, a
+/// debug `swift test` would take tens of minutes), so VigilPAT is optimised in debug builds too. On x86_64 they
+/// are written for 256-bit vectors: release builds target AVX2 (Haswell, 2013, and later; ~3× faster than the
+/// SSE2 baseline). Set VIGIL_PORTABLE_BUILD=1 to build for any x86_64 CPU instead.
+var patSwiftSettings: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+#if arch(x86_64)
+if ProcessInfo.processInfo.environment["VIGIL_PORTABLE_BUILD"] == nil {
+    patSwiftSettings.append(.unsafeFlags(["-target-cpu", "haswell"]))
+}
+#endif
 
 let package = Package(
     name: "Vigil",
@@ -7,6 +19,7 @@ let package = Package(
     products: [
         .executable(name: "vigil", targets: ["vigil"]),
         .library(name: "VigilAnalytics", targets: ["VigilAnalytics"]),
+        .library(name: "VigilPAT", targets: ["VigilPAT"]),
         .library(name: "VigilCore", targets: ["VigilCore"]),
         .library(name: "VigilStorage", targets: ["VigilStorage"]),
         .library(name: "VigilServer", targets: ["VigilServer"]),
@@ -32,10 +45,13 @@ let package = Package(
     targets: [
         // Actigraphy metrics and sleep scoring: pure computation, no dependencies, so it builds and benchmarks alone.
         .target(name: "VigilAnalytics"),
+        // PAT encoder inference from user-supplied safetensors weights: pure Swift, no dependencies.
+        .target(name: "VigilPAT", swiftSettings: patSwiftSettings),
         .target(
             name: "VigilCore",
             dependencies: [
                 "VigilAnalytics",
+                "VigilPAT",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -61,6 +77,7 @@ let package = Package(
             name: "VigilServer",
             dependencies: [
                 "VigilCore",
+                "VigilPAT",
                 "VigilStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
@@ -79,6 +96,8 @@ let package = Package(
             name: "vigil",
             dependencies: [
                 "VigilCore",
+                "VigilAnalytics",
+                "VigilPAT",
                 "VigilStorage",
                 "VigilServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -86,6 +105,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .testTarget(name: "VigilPATTests", dependencies: ["VigilPAT"], resources: [.copy("Resources")]),
         .testTarget(name: "VigilAnalyticsTests", dependencies: ["VigilAnalytics"], resources: [.copy("Resources")]),
         .testTarget(
             name: "VigilCoreTests",

@@ -6,6 +6,8 @@ public struct AuditEvent: Sendable, Equatable {
         case sampleRead = "sample.read"
         /// A report computed from stored samples (actigraphy metrics, actogram).
         case analysisRead = "analysis.read"
+        /// An analysis job submitted.
+        case analysisCreate = "analysis.create"
         case sampleWrite = "sample.write"
         case grantCreate = "grant.create"
         case grantList = "grant.list"

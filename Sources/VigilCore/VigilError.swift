@@ -34,12 +34,15 @@ public struct VigilError: Error, Sendable, Equatable {
     public var code: String
     public var message: String
     public var details: [ErrorDetail]
+    /// For `rateLimited` and `unavailable`: when to try again (the `Retry-After` header; 1 s when unset).
+    public var retryAfterSeconds: Int?
 
-    public init(_ kind: Kind, code: String, message: String, details: [ErrorDetail] = []) {
+    public init(_ kind: Kind, code: String, message: String, details: [ErrorDetail] = [], retryAfterSeconds: Int? = nil) {
         self.kind = kind
         self.code = code
         self.message = message
         self.details = details
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     public static func invalidParameter(_ message: String, field: String? = nil) -> VigilError {

@@ -78,7 +78,7 @@ enum APIErrorResponse {
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         switch error.kind {
         case .unauthorized: headers[.wwwAuthenticate] = "Bearer"
-        case .rateLimited, .unavailable: headers[.retryAfter] = "1"
+        case .rateLimited, .unavailable: headers[.retryAfter] = String(error.retryAfterSeconds ?? 1)
         default: break
         }
         return JSONBody.response(status: status(for: error.kind), body, headers: headers)

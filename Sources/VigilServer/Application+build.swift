@@ -12,16 +12,18 @@ public func buildApplication(
     store: VigilStore,
     signingKey: [UInt8],
     logger: Logger,
-    now: @escaping @Sendable () -> Date = { Date() }
+    now: @escaping @Sendable () -> Date = { Date() },
+    analysis: AnalysisRuntime = AnalysisRuntime()
 ) async throws -> some ApplicationProtocol {
     let auditWriter = AuditWriter(repository: store.audit, logger: logger)
-    let services = await makeServices(config: config, store: store, signingKey: signingKey, auditWriter: auditWriter, now: now)
+    let services = await makeServices(
+        config: config, store: store, signingKey: signingKey, auditWriter: auditWriter, now: now, analysis: analysis, logger: logger)
     // Services stop in reverse order: the server drains first, then the audit writer flushes, then the store closes.
     var app = Application(
         router: buildRouter(services, store: store),
         server: .http1(configuration: .init(idleTimeout: .seconds(75))),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Vigil"),
-        services: [store, auditWriter],
+        services: [store, auditWriter, services.analysisWorker],
         logger: logger
     )
     app.beforeServerStarts {
@@ -38,6 +40,7 @@ public func buildApplication(
             }
             return applied
         }
+        services.analysisWorker.databaseReady()
         if !applied.isEmpty {
             logger.info("applied migrations", metadata: ["versions": .string(applied.map(String.init).joined(separator: ","))])
         }
@@ -50,7 +53,9 @@ func makeServices(
     store: VigilStore,
     signingKey: [UInt8],
     auditWriter: AuditWriter,
-    now: @escaping @Sendable () -> Date
+    now: @escaping @Sendable () -> Date,
+    analysis: AnalysisRuntime,
+    logger: Logger
 ) async -> Services {
     let auth = await AuthService(
         signingKey: signingKey,
@@ -62,13 +67,27 @@ func makeServices(
     )
     let access = AccessControl(facts: store.access, audit: auditWriter, clock: now)
     let hasher = PasswordHasher(cost: config.auth.bcryptCost)
+    let settings = config.analysis
+    let breaker = CircuitBreaker(
+        threshold: settings.breakerThreshold, cooldownMicros: Int64(settings.breakerCooldownSeconds) * 1_000_000,
+        now: { [clock = analysis.clock] in clock.nowMicros })
+    let worker = AnalysisWorker(
+        jobs: store.analyses, executor: AnalysisExecutor(samples: store.samples, model: analysis.model, cohort: analysis.cohort),
+        breaker: breaker, clock: analysis.clock, retry: RetryPolicy(maxAttempts: settings.maxAttempts),
+        timeoutMicros: Int64(settings.timeoutSeconds) * 1_000_000, concurrency: settings.concurrency,
+        owner: "vigil-" + UUID().uuidString.prefix(8).lowercased(), logger: logger, random: analysis.random)
+    let workerService = AnalysisWorkerService(worker: worker, clock: analysis.clock)
     return Services(
         auth: auth,
         samples: SampleService(repository: store.samples, access: access),
         actigraphy: ActigraphyService(repository: store.samples, access: access),
         grants: GrantService(grants: store.access, users: store.auth, teams: store.access, access: access),
         directory: DirectoryService(users: store.auth, teams: store.access, audit: auditWriter, hashPassword: hasher.hash, clock: now),
-        auditTrail: AuditTrailService(repository: store.audit, audit: auditWriter, nowMicroseconds: { access.nowMicroseconds })
+        auditTrail: AuditTrailService(repository: store.audit, audit: auditWriter, nowMicroseconds: { access.nowMicroseconds }),
+        analyses: AnalysisService(
+            jobs: store.analyses, access: access, modelConfigured: analysis.model != nil, cohortConfigured: analysis.cohort != nil,
+            breaker: breaker, submitted: { workerService.wakeUp() }),
+        analysisWorker: workerService
     )
 }
 
@@ -79,7 +98,7 @@ public func registeredRoutes(
 ) async -> [(method: String, path: String)] {
     let services = await makeServices(
         config: config, store: store, signingKey: signingKey, auditWriter: AuditWriter(repository: store.audit, logger: logger),
-        now: { Date() })
+        now: { Date() }, analysis: AnalysisRuntime(), logger: logger)
     return buildRouter(services, store: store, answerMethodNotAllowed: false).routes.map { ($0.method.rawValue, $0.path.description) }
 }
 
@@ -91,6 +110,8 @@ struct Services {
     let grants: GrantService
     let directory: DirectoryService
     let auditTrail: AuditTrailService
+    let analyses: AnalysisService
+    let analysisWorker: AnalysisWorkerService
 }
 
 func buildRouter(_ services: Services, store: VigilStore, answerMethodNotAllowed: Bool = true) -> Router<VigilRequestContext> {
@@ -103,6 +124,7 @@ func buildRouter(_ services: Services, store: VigilStore, answerMethodNotAllowed
         .group(context: AuthenticatedContext.self)
     SampleController(service: services.samples).addRoutes(to: authenticated)
     ActigraphyController(service: services.actigraphy).addRoutes(to: authenticated)
+    AnalysisController(service: services.analyses).addRoutes(to: authenticated)
     GrantController(service: services.grants).addRoutes(to: authenticated)
     UserController(service: services.directory).addRoutes(to: authenticated)
     CareTeamController(service: services.directory).addRoutes(to: authenticated)
@@ -121,6 +143,8 @@ public enum APIRoutes {
         ("/v1/subjects/:subject/samples", [.get, .post]),
         ("/v1/subjects/:subject/actigraphy", [.get]),
         ("/v1/subjects/:subject/actigraphy/actogram.svg", [.get]),
+        ("/v1/subjects/:subject/analyses", [.post]),
+        ("/v1/analyses/:id", [.get]),
         ("/v1/subjects/:subject/grants", [.get, .post]),
         ("/v1/subjects/:subject/grants/:id", [.delete]),
         ("/v1/me", [.get]),

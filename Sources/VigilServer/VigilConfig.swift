@@ -22,8 +22,24 @@ public struct VigilConfig: Sendable {
     public var logLevel = Logger.Level.info
     /// How long the server waits for the database (and its migrations) at start before giving up.
     public var startupTimeout = Duration.seconds(30)
+    public var analysis = AnalysisSettings()
 
     public init() {}
+
+    /// Analysis jobs and the PAT model.
+    public struct AnalysisSettings: Sendable {
+        /// `VIGIL_PAT_MODEL`: a PAT `.safetensors` file; without it PAT jobs are refused.
+        public var patModelPath: String?
+        /// `VIGIL_PAT_COHORT`: per-minute-of-week mean/std CSV for `standardization: cohort`.
+        public var patCohortPath: String?
+        public var concurrency = 2
+        public var timeoutSeconds = 120
+        public var maxAttempts = 3
+        public var breakerThreshold = 5
+        public var breakerCooldownSeconds = 60
+
+        public init() {}
+    }
 
     public var resolvedDatabaseURL: String {
         databaseURL ?? "sqlite:" + URL(fileURLWithPath: dataDirectory).appendingPathComponent("vigil.sqlite").path
@@ -89,6 +105,13 @@ public struct VigilConfig: Sendable {
         if let ttl = try integer("VIGIL_ACCESS_TOKEN_TTL", 60...86_400) { config.auth.accessTokenSeconds = Int64(ttl) }
         if let ttl = try integer("VIGIL_REFRESH_TOKEN_TTL", 300...31_536_000) { config.auth.refreshTokenSeconds = Int64(ttl) }
         if let seconds = try integer("VIGIL_STARTUP_TIMEOUT", 1...3600) { config.startupTimeout = .seconds(seconds) }
+        config.analysis.patModelPath = value("VIGIL_PAT_MODEL")
+        config.analysis.patCohortPath = value("VIGIL_PAT_COHORT")
+        if let count = try integer("VIGIL_ANALYSIS_CONCURRENCY", 1...64) { config.analysis.concurrency = count }
+        if let seconds = try integer("VIGIL_ANALYSIS_TIMEOUT", 1...86_400) { config.analysis.timeoutSeconds = seconds }
+        if let attempts = try integer("VIGIL_ANALYSIS_MAX_ATTEMPTS", 1...20) { config.analysis.maxAttempts = attempts }
+        if let threshold = try integer("VIGIL_PAT_BREAKER_THRESHOLD", 1...1000) { config.analysis.breakerThreshold = threshold }
+        if let seconds = try integer("VIGIL_PAT_BREAKER_COOLDOWN", 1...86_400) { config.analysis.breakerCooldownSeconds = seconds }
         if let level = value("VIGIL_SQLITE_SYNCHRONOUS") {
             guard ["FULL", "NORMAL", "EXTRA"].contains(level.uppercased()) else {
                 throw Invalid(description: "VIGIL_SQLITE_SYNCHRONOUS must be FULL, EXTRA or NORMAL (got '\(level)')")

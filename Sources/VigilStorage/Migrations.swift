@@ -78,6 +78,19 @@ public struct Migrator: Sendable {
                 """,
             ]
         },
+        Migration(version: 3, name: "analysis jobs") { engine in
+            let key = engine == .postgres ? "TEXT COLLATE \"C\"" : "TEXT"
+            return [
+                """
+                CREATE TABLE analysis_jobs (id TEXT PRIMARY KEY, organization \(key) NOT NULL, subject \(key) NOT NULL, kind TEXT NOT NULL,
+                  status TEXT NOT NULL, from_utc BIGINT, from_offset INTEGER, to_utc BIGINT, to_offset INTEGER, options TEXT NOT NULL,
+                  result TEXT, error_code TEXT, error_message TEXT, attempts INTEGER NOT NULL, requested_by TEXT NOT NULL,
+                  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, not_before BIGINT NOT NULL,
+                  lease_owner TEXT, lease_until BIGINT)
+                """,
+                "CREATE INDEX analysis_jobs_due ON analysis_jobs (status, not_before)",
+            ]
+        },
     ]
 
     /// The newest schema version this build knows.

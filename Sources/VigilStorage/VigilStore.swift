@@ -12,6 +12,7 @@ public final class VigilStore: Service {
     public let auth: SQLAuthRepository
     public let access: SQLAccessRepository
     public let audit: SQLAuditLog
+    public let analyses: SQLAnalysisJobRepository
     /// A redacted form of the URL, safe for logs.
     public let description: String
 
@@ -38,6 +39,7 @@ public final class VigilStore: Service {
         self.samples = SQLSampleRepository(driver: driver, heads: heads)
         self.auth = SQLAuthRepository(driver: driver, heads: heads)
         self.access = SQLAccessRepository(driver: driver, heads: heads)
+        self.analyses = SQLAnalysisJobRepository(driver: driver, heads: heads)
         self.audit = SQLAuditLog(driver: driver, heads: heads)
         self.description = description
     }

@@ -10,7 +10,7 @@ struct Vigil: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigil",
         abstract: "A self-hostable health-data server.",
-        subcommands: [Serve.self, Migrate.self, Users.self, Import.self, Analyze.self, Audit.self]
+        subcommands: [Serve.self, Migrate.self, Users.self, Import.self, Analyze.self, PAT.self, Audit.self]
     )
 }
 
@@ -65,6 +65,12 @@ struct Serve: AsyncParsableCommand {
         let config = try database.config(host: host, port: port)
         let logger = Logs.bootstrap(level: config.logLevel, stream: .standardOutput)
         let signingKey = try SigningKey.resolve(config, logger: logger)
+        let analysis: AnalysisRuntime
+        do {
+            analysis = try AnalysisRuntime.load(config.analysis, logger: logger)
+        } catch let invalid as VigilConfig.Invalid {
+            throw CommandFailure(description: "configuration: \(invalid.description)")
+        }
         let store = try await database.openStore(config, logger: logger)
         logger.info(
             "starting",
@@ -73,7 +79,7 @@ struct Serve: AsyncParsableCommand {
                 "address": .string("\(config.host):\(config.port)"),
             ]
         )
-        let app = try await buildApplication(config: config, store: store, signingKey: signingKey, logger: logger)
+        let app = try await buildApplication(config: config, store: store, signingKey: signingKey, logger: logger, analysis: analysis)
         try await app.runService()
         logger.info("stopped")
     }

@@ -25,13 +25,13 @@ struct ActigraphyEndpointTests {
         try await ScratchDatabase.with(backend) { url in
             try await TestApp.run(backend, url: url) { app in
                 let (subject, token) = try await app.patient()
-                let imported = try await VigilBinary.runDetached(
+                let imported = try await VigilBinary.run(
                     ["import", "actigraphy", Self.csv(name).path, "--subject", subject, "--utc-offset", "+02:00", "--database", url])
                 #expect(imported.status == 0)
                 let direct = try ActigraphyFile.read(Array(try Data(contentsOf: Self.csv(name)))).recording
                 let stored = direct.values.filter { !$0.isNaN }.count
                 #expect(imported.output.contains("\(stored) stored, 0 already present"))
-                let again = try await VigilBinary.runDetached(
+                let again = try await VigilBinary.run(
                     ["import", "actigraphy", Self.csv(name).path, "--subject", subject, "--utc-offset", "+02:00", "--database", url])
                 #expect(again.status == 0)
                 #expect(again.output.contains("0 stored, \(stored) already present"))
@@ -156,24 +156,28 @@ struct ActigraphyEndpointTests {
         try await ingest(app, subject: subject, token: token, minutes: days * 1440)
     }
 
-    static func ingest(_ app: TestApp, subject: String, token: String, minutes: Int) async throws {
-        let start = Date(timeIntervalSince1970: 1_793_574_000)  // 2026-11-02T00:00:00+01:00
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(secondsFromGMT: 3600)
-        var samples = [String]()
-        for minute in 0..<minutes {
-            let hour = minute / 60 % 24
-            let night = hour < 7 || hour >= 23
-            let value = night ? Double(minute % 17 == 0 ? 3 : 0) : Double(50 + (minute * 37) % 400)
-            samples.append(
-                #"{"uuid":"\#(UUID().uuidString)","type":"activity_count","value":\#(value),"unit":"count","start":"\#(formatter.string(from: start.addingTimeInterval(Double(minute) * 60)))"}"#
-            )
-        }
-        for chunk in stride(from: 0, to: samples.count, by: 5000) {
-            let response = try await app.post(
-                "/v1/subjects/\(subject)/samples", json: SampleJSON.batch(Array(samples[chunk..<min(chunk + 5000, samples.count)])),
-                token: token)
-            #expect(response.status == .ok)
-        }
+    /// The synthetic count of minute `minute` after local midnight: active by day, still at night.
+    static func activity(minute: Int) -> Double {
+        let hour = minute / 60 % 24
+        let night = hour < 7 || hour >= 23
+        return night ? Double(minute % 17 == 0 ? 3 : 0) : Double(50 + (minute * 37) % 400)
     }
+
+    /// Stores `minutes` epochs from 2026-11-02T00:00:00+01:00 straight through the repository (seed data:
+    /// the HTTP ingestion path has its own tests, and parsing 10,000-sample bodies in every test would only
+    /// load the one test process that also serves every app).
+    static func ingest(_ app: TestApp, subject: String, token: String, minutes: Int) async throws {
+        let start: Int64 = 1_793_574_000_000_000
+        let samples = (0..<minutes).map { minute in
+            Sample(
+                uuid: UUID().uuidString, type: .activityCount,
+                start: Timestamp(microseconds: start + Int64(minute) * 60_000_000, offsetSeconds: 3600),
+                endMicroseconds: start + Int64(minute + 1) * 60_000_000, value: activity(minute: minute), unit: "count")
+        }
+        let event = AuditEvent(
+            organization: "default", actor: .init(username: subject), action: .sampleWrite, resourceType: "Observation", subject: subject,
+            recordCount: samples.count, outcome: .success, occurredAt: start, origin: .init(requestID: "test-seed-\(UUID().uuidString)"))
+        _ = try await app.store.samples.insert(samples, subject: SubjectID(subject)!, audit: event)
+    }
+
 }

@@ -20,7 +20,7 @@ struct AuditKillTests {
                 "VIGIL_DATABASE_URL": url, "VIGIL_PORT": String(port), "VIGIL_BCRYPT_COST": "4", "VIGIL_ENV": "test",
                 "VIGIL_JWT_SECRET": "kill-test-secret-kill-test-secret-0123", "VIGIL_LOG_LEVEL": "error",
             ]
-            let added = try VigilBinary.run(
+            let added = try await VigilBinary.run(
                 ["users", "add", "--username", "kill-patient", "--role", "patient"], environment: environment, input: "kill test password\n"
             )
             #expect(added.status == 0)
@@ -50,7 +50,7 @@ struct AuditKillTests {
                 }
                 try await group.waitForAll()
             }
-            server.waitUntilExit()
+            await Blocking.wait(server)
             let ids = received.all
             #expect(ids.count > 10, "too few responses before the kill to say anything: \(ids.count)")
 
@@ -70,7 +70,7 @@ struct AuditKillTests {
             print(
                 "[vigil-tests] SIGKILL test on \(backend.rawValue): \(ids.count) responses received before the kill, \(ids.count - missing.count) audited"
             )
-            #expect(try VigilBinary.run(["audit", "verify", "--database", url], environment: environment).status == 0)
+            #expect(try await VigilBinary.run(["audit", "verify", "--database", url], environment: environment).status == 0)
         }
     }
 }

@@ -49,7 +49,7 @@ struct AuditTamperTests {
                 let (subject, token) = try await app.patient()
                 for _ in 0..<6 { _ = try await app.get("/v1/subjects/\(subject)/samples", token: token) }
             }
-            let intact = try VigilBinary.run(["audit", "verify", "--database", url])
+            let intact = try await VigilBinary.run(["audit", "verify", "--database", url])
             #expect(intact.status == 0, "\(intact.output)")
             #expect(intact.output.contains("ok organization default: 7 events"), "\(intact.output)")
 
@@ -57,7 +57,7 @@ struct AuditTamperTests {
             try await store.withRunning {
                 try await store.driver.write { db in try await tamper.apply(organization: "default", on: db) }
             }
-            let broken = try VigilBinary.run(["audit", "verify", "--database", url])
+            let broken = try await VigilBinary.run(["audit", "verify", "--database", url])
             #expect(broken.status == 1, "\(broken.output)")
             #expect(broken.output.contains("BROKEN organization default: broken at sequence \(tamper.brokenAt)"), "\(broken.output)")
         }

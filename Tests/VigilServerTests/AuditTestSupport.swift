@@ -45,17 +45,30 @@ enum VigilBinary {
         return directory.appendingPathComponent("vigil")
     }
 
-    /// Runs `vigil arguments…` and returns its exit code and standard output.
+    /// Runs `vigil arguments…` and returns its exit code and standard output. Waiting happens on a dispatch
+    /// thread: blocking one of the two cooperative threads here would stall every other test meanwhile.
+    /// With `captureErrors` the output is standard error instead.
     static func run(
-        _ arguments: [String], environment: [String: String] = [:], input: String? = nil
+        _ arguments: [String], environment: [String: String] = [:], input: String? = nil, captureErrors: Bool = false
+    ) async throws -> (status: Int32, output: String) {
+        try await Blocking.run { try runBlocking(arguments, environment: environment, input: input, captureErrors: captureErrors) }
+    }
+
+    private static func runBlocking(
+        _ arguments: [String], environment: [String: String], input: String?, captureErrors: Bool
     ) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
+        if captureErrors {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = pipe
+        } else {
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+        }
         let stdin = Pipe()
         process.standardInput = stdin
         try process.run()
@@ -64,16 +77,6 @@ enum VigilBinary {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
-    /// ``run(_:environment:input:)`` on a dispatch thread, so waiting for the process does not block one of
-    /// the few cooperative threads other tests (and their database clients) need meanwhile.
-    static func runDetached(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try run(arguments, environment: environment) })
-            }
-        }
     }
 
     /// Starts `vigil arguments…` in the background (output discarded).
@@ -86,6 +89,19 @@ enum VigilBinary {
         process.standardError = FileHandle.nullDevice
         try process.run()
         return process
+    }
+}
+
+/// Blocking work (waiting for processes) off the cooperative thread pool.
+enum Blocking {
+    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    static func wait(_ process: Process) async {
+        _ = try? await run { process.waitUntilExit() }
     }
 }
 

@@ -200,8 +200,8 @@ struct FHIRValidationTests {
             try process.run()
             input.fileHandleForWriting.write(Data(buffer: bundle.body))
             try input.fileHandleForWriting.close()
-            let result = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
+            let result = try await Blocking.run { String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+            await Blocking.wait(process)
             #expect(process.terminationStatus == 0, "\(result)")
             #expect(result.split(separator: " ").count == 6, "\(result)")
             #expect(result.split(separator: " ").allSatisfy { $0.trimmingCharacters(in: .whitespacesAndNewlines) == "AuditEvent" })

@@ -23,6 +23,8 @@ enum AuthorizationMatrix {
         ("POST", "/v1/subjects/:subject/samples", row(own: 200, read: 403, readWrite: 200, admin: 404, adminRead: 403)),
         ("GET", "/v1/subjects/:subject/actigraphy", row(own: 200, read: 200, readWrite: 200, admin: 404, adminRead: 200)),
         ("GET", "/v1/subjects/:subject/actigraphy/actogram.svg", row(own: 200, read: 200, readWrite: 200, admin: 404, adminRead: 200)),
+        ("POST", "/v1/subjects/:subject/analyses", row(own: 202, read: 202, readWrite: 202, admin: 404, adminRead: 202)),
+        ("GET", "/v1/analyses/:id", row(own: 200, read: 200, readWrite: 200, admin: 404, adminRead: 200)),
         ("GET", "/v1/subjects/:subject/grants", row(own: 200, read: 403, readWrite: 403, admin: 200, adminRead: 200)),
         ("POST", "/v1/subjects/:subject/grants", row(own: 201, read: 403, readWrite: 403, admin: 201, adminRead: 201)),
         ("DELETE", "/v1/subjects/:subject/grants/:id", row(own: 204, read: 403, readWrite: 403, admin: 204, adminRead: 204)),
@@ -185,6 +187,11 @@ struct AccessWorld {
             body = #"{"refresh_token":"\#(pair.refreshToken)"}"#
         case ("POST", "/v1/subjects/:subject/samples"): body = SampleJSON.batch([SampleJSON.quantity("heart_rate", 70, "bpm")])
         case ("POST", "/v1/subjects/:subject/grants"): body = #"{"grantee":"\#(granteeName)","scope":"read"}"#
+        case ("POST", "/v1/subjects/:subject/analyses"): body = #"{"kind":"actigraphy_report"}"#
+        case ("GET", "/v1/analyses/:id"):
+            let created = try await app.post(
+                "/v1/subjects/\(subject)/analyses", json: #"{"kind":"actigraphy_report"}"#, token: patientToken)
+            path = "/v1/analyses/" + (try created.jsonObject()["id"] as? String ?? "")
         case ("DELETE", "/v1/subjects/:subject/grants/:id"):
             let created = try await app.post(
                 "/v1/subjects/\(subject)/grants", json: #"{"grantee":"\#(granteeName)","scope":"read"}"#, token: patientToken)

@@ -36,11 +36,15 @@ struct TestApp {
         url explicitURL: String? = nil,
         configure: (inout VigilConfig) -> Void = { _ in },
         now: @escaping @Sendable () -> Date = { Date() },
+        analysis: AnalysisRuntime = AnalysisRuntime(),
         _ body: @Sendable (TestApp) async throws -> T
     ) async throws -> T {
         var config = VigilConfig()
         config.mode = .test
         config.auth.bcryptCost = 4
+        // Every app of the run shares one test process (2 cooperative threads here): under that load a
+        // migration can wait long for its turn, which is not what these tests measure.
+        config.startupTimeout = .seconds(300)
         configure(&config)
         var logger = Logger(label: "vigil-test")
         logger.logLevel = .warning
@@ -54,7 +58,8 @@ struct TestApp {
         case .postgres: url = try #require(Backend.postgresURL)
         }
         let store = try await VigilStore.open(url: url, logger: logger)
-        let app = try await buildApplication(config: config, store: store, signingKey: testSigningKey, logger: logger, now: now)
+        let app = try await buildApplication(
+            config: config, store: store, signingKey: testSigningKey, logger: logger, now: now, analysis: analysis)
         return try await app.test(.router) { client in
             try await body(TestApp(client: client, store: store, backend: backend))
         }

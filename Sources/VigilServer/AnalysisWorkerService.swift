@@ -1,0 +1,67 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+import VigilCore
+import VigilStorage
+
+/// Runs the ``AnalysisWorker`` as a service: runs due jobs whenever one is submitted, and at least once a
+/// second (for retries whose backoff has passed and leases that expired). On graceful shutdown it stops
+/// claiming and lets the jobs in flight finish; a job cut short by a crash runs again when its lease expires.
+final class AnalysisWorkerService: Service {
+    let worker: AnalysisWorker<SQLSampleRepository>
+    let clock: any JobClock
+    let napper = Napper()
+    private let ready = Mutex(false)
+
+    init(worker: AnalysisWorker<SQLSampleRepository>, clock: any JobClock) {
+        self.worker = worker
+        self.clock = clock
+    }
+
+    /// Lets the loop start: called once migrations have run (the jobs table exists).
+    func databaseReady() {
+        ready.withLock { $0 = true }
+        wakeUp()
+    }
+
+    /// Asks the loop to look for due jobs now.
+    func wakeUp() {
+        Task { await napper.wake() }
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { [self] in
+            // Services start while migrations run; wait for them (real time: this is start-up, not job timing).
+            while !ready.withLock({ $0 }), !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
+            while !Task.isCancelled {
+                await worker.runDue()
+                await napper.nap(clock, micros: 1_000_000)
+            }
+        }
+    }
+}
+
+/// A sleep that ``wake()`` cuts short (or skips, when the wake-up came first).
+actor Napper {
+    private var current: Task<Void, Never>?
+    private var pending = false
+
+    func nap(_ clock: any JobClock, micros: Int64) async {
+        if pending {
+            pending = false
+            return
+        }
+        let sleeper = Task<Void, Never> { _ = try? await clock.sleep(forMicros: micros) }
+        current = sleeper
+        await withTaskCancellationHandler {
+            await sleeper.value
+        } onCancel: {
+            sleeper.cancel()
+        }
+        current = nil
+    }
+
+    func wake() {
+        if let current { current.cancel() } else { pending = true }
+    }
+}
