@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import VigilCore
 import VigilStorage
@@ -18,12 +19,19 @@ public func buildApplication(
     let auditWriter = AuditWriter(repository: store.audit, logger: logger)
     let services = await makeServices(
         config: config, store: store, signingKey: signingKey, auditWriter: auditWriter, now: now, analysis: analysis, logger: logger)
+    let gate = StartupGate()
     // Services stop in reverse order: the server drains first, then the audit writer flushes, then the store closes.
     var app = Application(
         router: buildRouter(services, store: store),
-        server: .http1(configuration: .init(idleTimeout: .seconds(75))),
+        server: .http1WebSocketUpgrade(
+            configuration: .init(
+                http1: .init(idleTimeout: .seconds(75)),
+                ws: .init(maxFrameSize: services.stream.limits.maxAudioFrameBytes, autoPing: .enabled(timePeriod: .seconds(30)))),
+            shouldUpgrade: { [stream = services.stream] request, _, _ in await stream.shouldUpgrade(request) }),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Vigil"),
-        services: [store, auditWriter, services.analysisWorker],
+        services: [
+            store, auditWriter, services.analysisWorker, StreamHubService(hub: services.stream.hub, store: store, ready: gate.wait),
+        ],
         logger: logger
     )
     app.beforeServerStarts {
@@ -41,6 +49,9 @@ public func buildApplication(
             return applied
         }
         services.analysisWorker.databaseReady()
+        // Before the first request: a subscription must never see the hub start after it.
+        try await services.stream.hub.start()
+        gate.open()
         if !applied.isEmpty {
             logger.info("applied migrations", metadata: ["versions": .string(applied.map(String.init).joined(separator: ","))])
         }
@@ -77,6 +88,10 @@ func makeServices(
         timeoutMicros: Int64(settings.timeoutSeconds) * 1_000_000, concurrency: settings.concurrency,
         owner: "vigil-" + UUID().uuidString.prefix(8).lowercased(), logger: logger, random: analysis.random)
     let workerService = AnalysisWorkerService(worker: worker, clock: analysis.clock)
+    let stream = StreamEndpoint(
+        hub: StreamHub(log: store.sampleEvents, limits: config.stream, logger: logger), auth: auth, access: access,
+        events: store.sampleEvents,
+        limits: config.stream, logger: logger)
     return Services(
         auth: auth,
         samples: SampleService(repository: store.samples, access: access),
@@ -87,7 +102,8 @@ func makeServices(
         analyses: AnalysisService(
             jobs: store.analyses, access: access, modelConfigured: analysis.model != nil, cohortConfigured: analysis.cohort != nil,
             breaker: breaker, submitted: { workerService.wakeUp() }),
-        analysisWorker: workerService
+        analysisWorker: workerService,
+        stream: stream
     )
 }
 
@@ -112,6 +128,7 @@ struct Services {
     let auditTrail: AuditTrailService
     let analyses: AnalysisService
     let analysisWorker: AnalysisWorkerService
+    let stream: StreamEndpoint
 }
 
 func buildRouter(_ services: Services, store: VigilStore, answerMethodNotAllowed: Bool = true) -> Router<VigilRequestContext> {
@@ -129,6 +146,7 @@ func buildRouter(_ services: Services, store: VigilStore, answerMethodNotAllowed
     UserController(service: services.directory).addRoutes(to: authenticated)
     CareTeamController(service: services.directory).addRoutes(to: authenticated)
     AuditController(service: services.auditTrail).addRoutes(to: authenticated)
+    StreamController(endpoint: services.stream).addRoutes(to: authenticated)
     if answerMethodNotAllowed { MethodNotAllowed.register(APIRoutes.all, on: router) }
     return router
 }
@@ -145,6 +163,8 @@ public enum APIRoutes {
         ("/v1/subjects/:subject/actigraphy/actogram.svg", [.get]),
         ("/v1/subjects/:subject/analyses", [.post]),
         ("/v1/analyses/:id", [.get]),
+        ("/v1/stream", [.get]),
+        ("/v1/admin/realtime", [.get]),
         ("/v1/subjects/:subject/grants", [.get, .post]),
         ("/v1/subjects/:subject/grants/:id", [.delete]),
         ("/v1/me", [.get]),

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import VigilCore
 
 /// Everything a Vigil process is configured with, validated before anything starts.
 /// Sources, strongest first: command-line flags, environment variables, defaults.
@@ -23,6 +24,7 @@ public struct VigilConfig: Sendable {
     /// How long the server waits for the database (and its migrations) at start before giving up.
     public var startupTimeout = Duration.seconds(30)
     public var analysis = AnalysisSettings()
+    public var stream = RealtimeLimits()
 
     public init() {}
 
@@ -112,6 +114,9 @@ public struct VigilConfig: Sendable {
         if let attempts = try integer("VIGIL_ANALYSIS_MAX_ATTEMPTS", 1...20) { config.analysis.maxAttempts = attempts }
         if let threshold = try integer("VIGIL_PAT_BREAKER_THRESHOLD", 1...1000) { config.analysis.breakerThreshold = threshold }
         if let seconds = try integer("VIGIL_PAT_BREAKER_COOLDOWN", 1...86_400) { config.analysis.breakerCooldownSeconds = seconds }
+        if let count = try integer("VIGIL_STREAM_MAX_CONNECTIONS", 1...1_000_000) { config.stream.maxConnectionsPerNode = count }
+        if let count = try integer("VIGIL_STREAM_MESSAGES_PER_MINUTE", 1...100_000) { config.stream.messagesPerMinute = count }
+        if let count = try integer("VIGIL_STREAM_SEND_BUFFER", 1...100_000) { config.stream.sendBufferMessages = count }
         if let level = value("VIGIL_SQLITE_SYNCHRONOUS") {
             guard ["FULL", "NORMAL", "EXTRA"].contains(level.uppercased()) else {
                 throw Invalid(description: "VIGIL_SQLITE_SYNCHRONOUS must be FULL, EXTRA or NORMAL (got '\(level)')")

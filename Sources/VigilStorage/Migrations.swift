@@ -91,6 +91,17 @@ public struct Migrator: Sendable {
                 "CREATE INDEX analysis_jobs_due ON analysis_jobs (status, not_before)",
             ]
         },
+        Migration(version: 4, name: "sample event outbox") { engine in
+            let key = engine == .postgres ? "TEXT COLLATE \"C\"" : "TEXT"
+            let cursor = engine == .postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
+            return [
+                """
+                CREATE TABLE sample_events (cursor \(cursor), organization \(key) NOT NULL, subject \(key) NOT NULL,
+                  sample_count INTEGER NOT NULL, samples TEXT NOT NULL, committed_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX sample_events_subject ON sample_events (subject, cursor)",
+            ]
+        },
     ]
 
     /// The newest schema version this build knows.

@@ -7,6 +7,7 @@ import VigilCore
 public struct SQLSampleRepository: SampleRepository {
     let driver: any DatabaseDriver
     let heads: AuditHeadCache
+    let events: SampleEventSignal
     /// Rows per INSERT statement: 11 binds each stays under SQLite's and PostgreSQL's bind limits.
     static let rowsPerStatement = 1000
     static let columns = [
@@ -14,9 +15,10 @@ public struct SQLSampleRepository: SampleRepository {
     ]
     static let selectColumns = "uuid, type, start_utc, end_utc, utc_offset, value, unit, category, source, metadata"
 
-    init(driver: any DatabaseDriver, heads: AuditHeadCache) {
+    init(driver: any DatabaseDriver, heads: AuditHeadCache, events: SampleEventSignal) {
         self.driver = driver
         self.heads = heads
+        self.events = events
     }
 
     private struct ConflictFound: Error {
@@ -35,9 +37,10 @@ public struct SQLSampleRepository: SampleRepository {
 
     private func store(_ samples: [Sample], subject: SubjectID, audit: AuditEvent?) async throws -> SampleInsertOutcome {
         do {
-            return try await driver.write { [engine = driver.engine, heads] db in
+            let stored = try await driver.write { [engine = driver.engine, heads] db in
                 var accepted = 0
                 var duplicates = 0
+                var fresh = [Sample]()
                 for chunkStart in stride(from: 0, to: samples.count, by: Self.rowsPerStatement) {
                     let chunk = samples[chunkStart..<min(chunkStart + Self.rowsPerStatement, samples.count)]
                     let builder = db.insert(into: "samples").columns(Self.columns).ignoringConflicts(with: ["subject", "uuid"])
@@ -46,6 +49,7 @@ public struct SQLSampleRepository: SampleRepository {
                     }
                     let inserted = Set(try await builder.returning("uuid").all().map { try $0.decode(column: "uuid", as: String.self) })
                     accepted += inserted.count
+                    fresh += chunk.filter { inserted.contains($0.uuid) }
                     guard inserted.count < chunk.count else { continue }
                     let existing = chunk.indices.filter { !inserted.contains(samples[$0].uuid) }
                     let conflicts = try await Self.conflicting(existing, of: samples, subject: subject, on: db)
@@ -54,8 +58,13 @@ public struct SQLSampleRepository: SampleRepository {
                 }
                 // Last, so the audit chain's head lock is held only from here to commit.
                 if let audit { try await SQLAuditLog.append([audit], on: db, engine: engine, heads: heads) }
-                return .stored(IngestResult(accepted: accepted, duplicates: duplicates))
+                let cursor = try await SampleEventLog.append(
+                    fresh, organization: audit?.organization ?? "", subject: subject, committedAt: audit?.occurredAt ?? 0, on: db,
+                    engine: engine)
+                return (IngestResult(accepted: accepted, duplicates: duplicates), cursor)
             }
+            if let cursor = stored.1 { events.committed(cursor) }
+            return .stored(stored.0)
         } catch let found as ConflictFound {
             return .conflicts(found.indexes)
         }

@@ -13,6 +13,9 @@ public final class VigilStore: Service {
     public let access: SQLAccessRepository
     public let audit: SQLAuditLog
     public let analyses: SQLAnalysisJobRepository
+    public let sampleEvents: SampleEventLog
+    /// Batches committed by this process (the stream hub listens).
+    public let sampleEventSignal = SampleEventSignal()
     /// A redacted form of the URL, safe for logs.
     public let description: String
 
@@ -36,7 +39,8 @@ public final class VigilStore: Service {
     init(driver: any DatabaseDriver, description: String) {
         self.driver = driver
         let heads = AuditHeadCache()
-        self.samples = SQLSampleRepository(driver: driver, heads: heads)
+        self.samples = SQLSampleRepository(driver: driver, heads: heads, events: sampleEventSignal)
+        self.sampleEvents = SampleEventLog(driver: driver)
         self.auth = SQLAuthRepository(driver: driver, heads: heads)
         self.access = SQLAccessRepository(driver: driver, heads: heads)
         self.analyses = SQLAnalysisJobRepository(driver: driver, heads: heads)

@@ -111,7 +111,7 @@ final class ScriptedModel: EmbeddingModel {
 
 extension TestApp {
     /// Waits (advancing `clock` one second at a time when given) until the job leaves `queued`/`running`
-    /// or has `attempts` runs; gives up after 20 s of real time.
+    /// or has `attempts` runs; gives up after 60 s of real time.
     func waitForJob(
         _ id: String, clock: ManualJobClock? = nil,
         until done: @Sendable (AnalysisJob) -> Bool = { $0.status == .succeeded || $0.status == .failed }
@@ -120,7 +120,7 @@ extension TestApp {
         while true {
             let job = try #require(try await store.analyses.job(id: id))
             if done(job) { return job }
-            guard ContinuousClock.now - started < .seconds(20) else {
+            guard ContinuousClock.now - started < .seconds(60) else {
                 Issue.record("job \(id) still \(job.status.rawValue) after \(job.attempts) attempts")
                 return job
             }

@@ -41,6 +41,9 @@ enum AuthorizationMatrix {
         ("PUT", "/v1/care-teams/:id/members", roles(admin: 200, otherOrgAdmin: 404)),
         ("DELETE", "/v1/care-teams/:id", roles(admin: 204, otherOrgAdmin: 404)),
         ("GET", "/v1/audit-events", roles(auditor: 200)),
+        // Without an upgrade the stream endpoint answers 400 upgrade_required to anyone authenticated.
+        ("GET", "/v1/stream", everyone(400)),
+        ("GET", "/v1/admin/realtime", roles(admin: 200, otherOrgAdmin: 200)),
     ]
 
     /// Subject routes: whoever has no relation gets the 404 of a nonexistent subject.

@@ -37,6 +37,7 @@ struct TestApp {
         configure: (inout VigilConfig) -> Void = { _ in },
         now: @escaping @Sendable () -> Date = { Date() },
         analysis: AnalysisRuntime = AnalysisRuntime(),
+        testing: TestingSetup = .router,
         _ body: @Sendable (TestApp) async throws -> T
     ) async throws -> T {
         var config = VigilConfig()
@@ -60,7 +61,7 @@ struct TestApp {
         let store = try await VigilStore.open(url: url, logger: logger)
         let app = try await buildApplication(
             config: config, store: store, signingKey: testSigningKey, logger: logger, now: now, analysis: analysis)
-        return try await app.test(.router) { client in
+        return try await app.test(testing) { client in
             try await body(TestApp(client: client, store: store, backend: backend))
         }
     }

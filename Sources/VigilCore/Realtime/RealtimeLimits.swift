@@ -1,0 +1,52 @@
+/// Every numeric limit of the realtime layer, with the defaults from the spec (issue 7).
+///
+/// Durations are microseconds (`Int64`) because every component takes time as an injected `now` in microseconds;
+/// one unit everywhere avoids conversions at call sites.
+public struct RealtimeLimits: Sendable, Equatable {
+    /// Microseconds in one second, for readable defaults.
+    public static let microsecondsPerSecond: Int64 = 1_000_000
+
+    /// Open WebSocket connections accepted per node; beyond it new connections get `server_busy`.
+    public var maxConnectionsPerNode = 1_000
+    /// Largest accepted text frame, in bytes (100 KB).
+    public var maxTextMessageBytes = 100 * 1_024
+    /// Largest accepted binary audio frame including its header, in bytes (1 MB).
+    public var maxAudioFrameBytes = 1_024 * 1_024
+    /// Text frames a connection may send per minute (token bucket capacity and refill).
+    public var messagesPerMinute = 60
+    /// Binary audio frames a connection may send per minute.
+    public var audioFramesPerMinute = 30
+    /// How often the server pings an otherwise quiet connection.
+    public var heartbeatInterval: Int64 = 30 * microsecondsPerSecond
+    /// A connection with no inbound traffic (including pongs) for this long is closed.
+    public var idleTimeout: Int64 = 90 * microsecondsPerSecond
+    /// Outbound messages queued per connection; a consumer that falls further behind is closed with 4008.
+    public var sendBufferMessages = 256
+    /// Live sessions per node; creating more answers `too_many_sessions`.
+    public var maxSessionsPerNode = 1_000
+    /// Messages kept per session (ring buffer; older ones are dropped).
+    public var messagesKeptPerSession = 1_000
+    /// A session expires this long after creation, however active it is.
+    public var sessionTTL: Int64 = 24 * 3_600 * microsecondsPerSecond
+    /// A session expires after this long without messages or joins.
+    public var sessionIdleTimeout: Int64 = 30 * 60 * microsecondsPerSecond
+    /// How often the session service calls `SessionStore.cleanup(now:)`.
+    public var sessionCleanupInterval: Int64 = 5 * 60 * microsecondsPerSecond
+    /// Time a connection without an Authorization header has to send its `auth` message.
+    public var authTimeout: Int64 = 5 * microsecondsPerSecond
+    /// Longest chat text, in Unicode scalars, after sanitisation.
+    public var maxChatTextScalars = 4_000
+    /// Vigil's choice, not in the spec: caps registry growth from one connection over a long life.
+    public var maxSubscriptionsPerConnection = 100
+    /// Vigil's choice, not in the spec: users present at once in one session (patient plus clinicians).
+    public var maxParticipantsPerSession = 16
+    /// Protocol errors tolerated per `abuseWindow` before closing with 1008.
+    public var maxProtocolErrors = 10
+    /// Rate-limit rejections tolerated per `abuseWindow` before closing with 4029.
+    public var maxRateLimitRejections = 10
+    /// Sliding window for both abuse counters.
+    public var abuseWindow: Int64 = 60 * microsecondsPerSecond
+
+    /// The spec defaults.
+    public init() {}
+}

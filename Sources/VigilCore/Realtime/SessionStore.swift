@@ -1,0 +1,122 @@
+/// The sessions of one node: creation under a node-wide cap, joins, leaves, chat history and expiry.
+///
+/// Time is always passed in (`now`, microseconds); nothing here reads a clock. A session expires 24 h after
+/// creation or 30 min after its last message or join (defaults from `RealtimeLimits`), whichever is first.
+/// Expired sessions behave as absent at once; `cleanup(now:)` (run every 5 min by the session service) frees
+/// their memory and reports their ids so members can be told.
+///
+/// Authorization (does a grant let this clinician see this patient?) is the caller's job and decides the
+/// `allowedParticipants` given at creation. The store only refuses users outside that set, answering
+/// `notFound` exactly as for a missing session so non-participants cannot probe which sessions exist.
+public struct SessionStore: Sendable {
+    /// Why an operation was refused; `code` is the wire error.
+    public enum Failure: Error, Sendable, Equatable {
+        /// The node already holds `maxSessions` live sessions.
+        case tooManySessions
+        /// A live session with this id exists (the caller chose a colliding id).
+        case duplicateSession
+        /// No live session with this id is visible to this user.
+        case notFound
+        /// The session already has `maxParticipantsPerSession` users present.
+        case sessionFull
+        /// The user must join before doing this.
+        case notInSession
+
+        /// The error code sent to the client.
+        public var code: RealtimeErrorCode {
+            switch self {
+            case .tooManySessions: .tooManySessions
+            case .duplicateSession: .forbidden
+            case .notFound: .notFound
+            case .sessionFull: .sessionFull
+            case .notInSession: .notInSession
+            }
+        }
+    }
+
+    private var sessions: [String: RealtimeSession] = [:]
+    private let limits: RealtimeLimits
+
+    /// An empty store using the session limits in `limits`.
+    public init(limits: RealtimeLimits = RealtimeLimits()) {
+        self.limits = limits
+    }
+
+    /// Sessions held, including expired ones not yet cleaned up.
+    public var count: Int { sessions.count }
+
+    /// Creates a session that `allowedParticipants` may join.
+    public mutating func create(id: String, allowedParticipants: Set<String>, now: Int64) throws(Failure) -> RealtimeSession {
+        if let existing = sessions[id] {
+            guard isExpired(existing, now: now) else { throw .duplicateSession }
+            sessions[id] = nil
+        }
+        // Expired sessions must not keep a full node from creating new ones; the sweep is bounded by the cap.
+        if sessions.count >= limits.maxSessionsPerNode { _ = cleanup(now: now) }
+        guard sessions.count < limits.maxSessionsPerNode else { throw .tooManySessions }
+        let session = RealtimeSession(
+            id: id, allowedParticipants: allowedParticipants, createdAt: now, historyCapacity: limits.messagesKeptPerSession)
+        sessions[id] = session
+        return session
+    }
+
+    /// The live session `id` as `user` may see it; nil when missing, expired or `user` is not a participant.
+    public func session(_ id: String, for user: String, now: Int64) -> RealtimeSession? {
+        try? visibleSession(id, for: user, now: now)
+    }
+
+    /// Marks `user` present; returns false when they already were (a second device). Counts as activity.
+    @discardableResult
+    public mutating func join(_ id: String, user: String, now: Int64) throws(Failure) -> Bool {
+        let session = try visibleSession(id, for: user, now: now)
+        let isNew = !session.present.contains(user)
+        if isNew && session.present.count >= limits.maxParticipantsPerSession { throw .sessionFull }
+        sessions[id]?.present.insert(user)
+        sessions[id]?.lastActivity = now
+        return isNew
+    }
+
+    /// Marks `user` absent. Call when the user's last connection leaves the session. Not activity: a session
+    /// everyone left should idle out.
+    public mutating func leave(_ id: String, user: String, now: Int64) throws(Failure) {
+        let session = try visibleSession(id, for: user, now: now)
+        guard session.present.contains(user) else { throw .notInSession }
+        sessions[id]?.present.remove(user)
+    }
+
+    /// Appends a chat message from `sender`, who must have joined; returns it with its sequence number.
+    public mutating func post(_ text: ChatText, to id: String, from sender: String, now: Int64) throws(Failure) -> RealtimeSessionMessage {
+        let session = try visibleSession(id, for: sender, now: now)
+        guard session.present.contains(sender) else { throw .notInSession }
+        let message = RealtimeSessionMessage(sequence: session.nextSequence, sender: sender, text: text, sentAt: now)
+        sessions[id]?.history.append(message)
+        sessions[id]?.nextSequence += 1
+        sessions[id]?.lastActivity = now
+        return message
+    }
+
+    /// Kept messages after `sequence` (0 for all), for a participant catching up.
+    public func messages(in id: String, for user: String, after sequence: UInt64, now: Int64) throws(Failure) -> [RealtimeSessionMessage] {
+        try visibleSession(id, for: user, now: now).messages(after: sequence)
+    }
+
+    /// Removes every session expired at `now`; returns their ids, sorted, so the caller can notify members
+    /// (`ConnectionRegistry.removeSession`). Visits each session once: at most `maxSessionsPerNode`.
+    public mutating func cleanup(now: Int64) -> [String] {
+        let expired = sessions.values.filter { isExpired($0, now: now) }.map(\.id).sorted()
+        for id in expired { sessions[id] = nil }
+        return expired
+    }
+
+    /// Whether `session` has passed its TTL or idle deadline at `now`.
+    public func isExpired(_ session: RealtimeSession, now: Int64) -> Bool {
+        now >= session.expiry(ttl: limits.sessionTTL, idleTimeout: limits.sessionIdleTimeout)
+    }
+
+    private func visibleSession(_ id: String, for user: String, now: Int64) throws(Failure) -> RealtimeSession {
+        guard let session = sessions[id], !isExpired(session, now: now), session.allowedParticipants.contains(user) else {
+            throw .notFound
+        }
+        return session
+    }
+}

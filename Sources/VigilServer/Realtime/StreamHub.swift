@@ -1,0 +1,159 @@
+import Logging
+import ServiceLifecycle
+import VigilCore
+import VigilStorage
+
+/// Delivers committed sample events to stream subscribers, in cursor order, exactly once.
+///
+/// One loop reads the outbox after the last cursor it dispatched whenever a batch commits (signalled in
+/// process, and by PostgreSQL `NOTIFY` from other nodes) and hands each event to the subject's
+/// subscribers (a dictionary lookup, never a scan). A subscription with `since` is registered first and
+/// snapshots the dispatched cursor H in the same actor turn; it replays `(since, H]` from the table while
+/// live events (all > H) queue behind the replay: no gap, no duplicate.
+actor StreamHub {
+    let log: SampleEventLog
+    let logger: Logger
+    private(set) var dispatched: Int64 = 0
+    private var started = false
+    /// Connections by id, user, subject and session: every lookup is a dictionary access.
+    private(set) var registry: ConnectionRegistry<Int>
+    private var connections: [Int: StreamConnection] = [:]
+    /// Live events held back per (connection, subject) while that subscription's replay runs.
+    private var pending: [Int: [String: [SampleEvent]]] = [:]
+    private(set) var counters = Counters()
+
+    struct Counters: Sendable, Equatable {
+        var eventsDispatched = 0
+        var messagesSent = 0
+        var slowConsumersDropped = 0
+    }
+
+    init(log: SampleEventLog, limits: RealtimeLimits, logger: Logger) {
+        self.log = log
+        self.logger = logger
+        self.registry = ConnectionRegistry(limits: limits)
+    }
+
+    /// Starts from the newest cursor: events committed before the process started are replayed on request only.
+    func start() async throws {
+        guard !started else { return }
+        dispatched = try await log.latestCursor()
+        started = true
+    }
+
+    /// Reads and dispatches everything committed after the last dispatched cursor.
+    func dispatchCommitted() async {
+        guard started else { return }
+        while true {
+            let events: [SampleEvent]
+            do {
+                events = try await log.events(after: dispatched, limit: 1_000)
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("reading sample events failed", metadata: ["error": "\(error)"])
+                return
+            }
+            // Several signals may run this at once (actor reentrancy at the read): skip what another run delivered.
+            for event in events where event.cursor > dispatched {
+                deliver(event)
+                dispatched = event.cursor
+                counters.eventsDispatched += 1
+            }
+            if events.count < 1_000 { return }
+        }
+    }
+
+    private func deliver(_ event: SampleEvent) {
+        for id in registry.subscribers(of: event.subject) {
+            if pending[id]?[event.subject] != nil {
+                pending[id]![event.subject]!.append(event)
+            } else {
+                send(event, to: id)
+            }
+        }
+    }
+
+    private func send(_ event: SampleEvent, to id: Int) {
+        guard let connection = connections[id] else { return }
+        let types = registry.subscriptions(of: id)[event.subject] ?? nil
+        guard let message = StreamMessages.sample(event, types: types) else { return }
+        if connection.send(message) {
+            counters.messagesSent += 1
+        } else {
+            counters.slowConsumersDropped += 1
+        }
+    }
+
+    func open(_ connection: StreamConnection) throws(ConnectionRegistry<Int>.Refusal) {
+        try registry.register(connection.id, user: connection.identity.username.value)
+        connections[connection.id] = connection
+    }
+
+    func close(_ connection: StreamConnection) {
+        _ = registry.unregister(connection.id)
+        connections[connection.id] = nil
+        pending[connection.id] = nil
+    }
+
+    /// Registers a subscription and returns the cursor H it starts after. With `replay`, live events wait
+    /// until ``finishReplay(_:subject:)``: the caller first replays `(since, H]` from the table.
+    func subscribe(
+        _ connection: StreamConnection, subject: String, types: Set<String>?, replay: Bool
+    ) throws(ConnectionRegistry<Int>.Refusal) -> Int64 {
+        try registry.subscribe(connection.id, to: subject, types: types)
+        if replay { pending[connection.id, default: [:]][subject] = [] }
+        return dispatched
+    }
+
+    /// Sends the events that arrived during the replay (all newer than the replayed ones) and goes live.
+    func finishReplay(_ connection: StreamConnection, subject: String) {
+        guard let held = pending[connection.id]?.removeValue(forKey: subject) else { return }
+        for event in held { send(event, to: connection.id) }
+    }
+
+    func unsubscribe(_ connection: StreamConnection, subject: String) -> Bool {
+        pending[connection.id]?[subject] = nil
+        return registry.unsubscribe(connection.id, from: subject)
+    }
+
+    func subscriptions(of connection: StreamConnection) -> [String] {
+        registry.subscriptions(of: connection.id).keys.sorted()
+    }
+}
+
+/// Runs the hub: dispatches after every local commit signal and every PostgreSQL notification, and polls
+/// every few seconds as a safety net (a notification lost while the listening connection reconnected).
+struct StreamHubService: Service {
+    let hub: StreamHub
+    let store: VigilStore
+    let ready: @Sendable () async -> Void
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await ready()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await _ in store.sampleEventSignal.cursors { await hub.dispatchCommitted() }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        do {
+                            try await store.sampleEvents.listen { _ in await hub.dispatchCommitted() }
+                        } catch {
+                            try? await Task.sleep(for: .seconds(1))
+                        }
+                    }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(2))
+                        await hub.dispatchCommitted()
+                    }
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+}

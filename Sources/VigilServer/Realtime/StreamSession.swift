@@ -1,0 +1,187 @@
+import Foundation
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+import Synchronization
+import VigilCore
+
+/// One WebSocket connection: authenticates it, reads and answers client messages in order, and writes the
+/// connection's queued frames (replies, events, the final close) from a second task.
+final class StreamSession: Sendable {
+    let id: Int
+    let endpoint: StreamEndpoint
+    let outbound: WebSocketOutboundWriter
+    let origin: AuditEvent.Origin
+    private let connection = Mutex<StreamConnection?>(nil)
+    private let policing: Mutex<(messages: TokenBucket, abuse: AbusePolicy)>
+    private let writer = Mutex<Task<Void, Never>?>(nil)
+
+    init(id: Int, endpoint: StreamEndpoint, outbound: WebSocketOutboundWriter, origin: AuditEvent.Origin) {
+        self.id = id
+        self.endpoint = endpoint
+        self.outbound = outbound
+        self.origin = origin
+        let now = Self.nowMicros
+        self.policing = Mutex((TokenBucket.messages(endpoint.limits, now: now), AbusePolicy(limits: endpoint.limits)))
+    }
+
+    var limits: RealtimeLimits { endpoint.limits }
+    var hub: StreamHub { endpoint.hub }
+    static var nowMicros: Int64 { Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()) }
+
+    func run(_ inbound: WebSocketInboundStream, identity: Identity?) async throws {
+        if let identity { try await open(identity) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.authDeadline() }
+            group.addTask { try await self.readLoop(inbound) }
+            // The reader ends the connection: stop the deadline, then let the writer drain.
+            try await group.next()
+            group.cancelAll()
+        }
+        if let connection = connection.withLock({ $0 }) {
+            await hub.close(connection)
+            connection.finish()
+        }
+        await writer.withLock { $0 }?.value
+    }
+
+    /// Closes the socket with 4001 if no identity arrived within the auth timeout.
+    func authDeadline() async throws {
+        try await Task.sleep(for: .microseconds(limits.authTimeout))
+        if connection.withLock({ $0 }) == nil {
+            try? await outbound.close(.unknown(RealtimeCloseCode.unauthorized.rawValue), reason: "authentication timeout")
+        }
+    }
+
+    /// Registers an authenticated caller with the hub and starts the writer.
+    func open(_ caller: Identity) async throws {
+        let connection = StreamConnection(id: id, identity: caller, bufferLimit: limits.sendBufferMessages)
+        do {
+            try await hub.open(connection)
+        } catch {
+            try? await outbound.close(.unknown(RealtimeCloseCode.goingAway.rawValue), reason: "this node is full")
+            return
+        }
+        self.connection.withLock { $0 = connection }
+        let task = Task { [outbound] in
+            for await item in connection.outgoing {
+                switch item {
+                case .text(let bytes): try? await outbound.write(.text(String(decoding: bytes, as: UTF8.self)))
+                case .close(let code, let reason):
+                    try? await outbound.close(.unknown(code.rawValue), reason: reason)
+                    return
+                }
+            }
+            if connection.wasTooSlow {
+                try? await outbound.close(.unknown(RealtimeCloseCode.slowConsumer.rawValue), reason: "slow consumer")
+            }
+        }
+        writer.withLock { $0 = task }
+    }
+
+    func readLoop(_ inbound: WebSocketInboundStream) async throws {
+        for try await message in inbound.messages(maxSize: limits.maxAudioFrameBytes) {
+            guard case .text(let text) = message else {
+                try await refuse(.init(code: .unknownType, message: "binary frames carry session audio; sessions are not available yet"))
+                continue
+            }
+            let allowed = policing.withLock { $0.messages.allow(now: Self.nowMicros) }
+            guard allowed else {
+                try await refuse(
+                    .init(code: .rateLimited, message: "at most \(limits.messagesPerMinute) messages per minute"), rateLimited: true)
+                continue
+            }
+            switch RealtimeClientMessage.parse(
+                Array(text.utf8), maxBytes: limits.maxTextMessageBytes, maxChatTextScalars: limits.maxChatTextScalars)
+            {
+            case .failure(let error): try await refuse(error)
+            case .success(let envelope): try await handle(envelope)
+            }
+        }
+    }
+
+    func handle(_ envelope: RealtimeClientEnvelope) async throws {
+        let id = envelope.correlationID
+        guard let connection = connection.withLock({ $0 }) else {
+            guard case .auth(let token) = envelope.message else {
+                try await refuse(.init(code: .unauthorized, message: "send {\"type\":\"auth\",\"token\":…} first", correlationID: id))
+                return
+            }
+            guard let caller = try? await endpoint.auth.authenticate(bearer: token) else {
+                try? await outbound.close(.unknown(RealtimeCloseCode.unauthorized.rawValue), reason: "invalid token")
+                return
+            }
+            try await open(caller)
+            self.connection.withLock { $0 }?.send(RealtimeServerMessage.authenticated(correlationID: id).encoded())
+            return
+        }
+        switch envelope.message {
+        case .ping: connection.send(RealtimeServerMessage.pong(correlationID: id).encoded())
+        case .status:
+            connection.send(
+                RealtimeServerMessage.status(subscriptions: await hub.subscriptions(of: connection), sessions: [], correlationID: id)
+                    .encoded())
+        case .subscribe(let subject, let types, let since):
+            try await subscribe(connection, subject: subject, types: types, since: since, id: id)
+        case .unsubscribe(let subject):
+            _ = await hub.unsubscribe(connection, subject: subject)
+            connection.send(RealtimeServerMessage.unsubscribed(subject: subject, correlationID: id).encoded())
+        case .auth: try await refuse(.init(code: .invalidField, message: "already authenticated", field: "type", correlationID: id))
+        case .sessionJoin, .sessionLeave, .text:
+            try await refuse(
+                .init(code: .unknownType, message: "realtime sessions are not available on this server yet", correlationID: id))
+        }
+    }
+
+    func subscribe(_ connection: StreamConnection, subject name: String, types: Set<String>?, since: Int64?, id: String?) async throws {
+        let request = AccessRequest(identity: connection.identity, origin: origin)
+        let refusal = RealtimeProtocolError(code: .notFound, message: "subject not found", correlationID: id)
+        guard let subject = SubjectID(name) else { return try await refuse(refusal) }
+        if let types, let unknown = types.first(where: { SampleType(rawValue: $0) == nil }) {
+            return try await refuse(.invalidField("types", "unknown sample type \(unknown)", correlationID: id))
+        }
+        do {
+            try await endpoint.access.authorize(request, .readSamples, subject: subject, auditAs: .sampleRead, resourceType: "Observation")
+        } catch let error as VigilError where error.kind == .notFound {
+            return try await refuse(refusal)
+        }
+        let upTo: Int64
+        do {
+            upTo = try await hub.subscribe(connection, subject: subject.value, types: types, replay: since != nil)
+        } catch {
+            return try await refuse(.init(code: error.code, message: "too many subscriptions on this connection", correlationID: id))
+        }
+        connection.send(StreamMessages.subscribed(subject.value, cursor: upTo, types: types, id: id))
+        var replayed = 0
+        if var after = since {
+            while after < upTo {
+                let page = try await endpoint.events.events(after: after, upTo: upTo, subject: subject, limit: 1_000)
+                for event in page {
+                    if let bytes = StreamMessages.sample(event, types: types) { connection.send(bytes) }
+                    replayed += event.sampleCount
+                }
+                guard let last = page.last else { break }
+                after = last.cursor
+            }
+            await hub.finishReplay(connection, subject: subject.value)
+        }
+        try await endpoint.access.audit.record(
+            request.event(
+                .sampleRead, resourceType: "Observation", subject: subject.value, count: replayed, outcome: .success,
+                at: endpoint.access.nowMicroseconds))
+    }
+
+    /// Answers an invalid message with an error; repeated abuse closes the socket (1008, or 4029 for rate limits).
+    func refuse(_ error: RealtimeProtocolError, rateLimited: Bool = false) async throws {
+        let verdict = policing.withLock { $0.abuse.record(rateLimited ? .rateLimited : .protocolError, now: Self.nowMicros) }
+        let bytes = error.serverMessage.encoded()
+        if let connection = connection.withLock({ $0 }) {
+            connection.send(bytes)
+            if case .close(let code) = verdict { connection.close(code, "too many invalid messages") }
+        } else {
+            try? await outbound.write(.text(String(decoding: bytes, as: UTF8.self)))
+            if case .close(let code) = verdict { try? await outbound.close(.unknown(code.rawValue), reason: "too many invalid messages") }
+        }
+    }
+}
