@@ -8,6 +8,8 @@ public struct AuditEvent: Sendable, Equatable {
         case analysisRead = "analysis.read"
         /// An analysis job submitted.
         case analysisCreate = "analysis.create"
+        /// A realtime session joined (its kept messages are read).
+        case sessionJoin = "session.join"
         case sampleWrite = "sample.write"
         case grantCreate = "grant.create"
         case grantList = "grant.list"

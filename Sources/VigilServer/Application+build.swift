@@ -31,6 +31,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Vigil"),
         services: [
             store, auditWriter, services.analysisWorker, StreamHubService(hub: services.stream.hub, store: store, ready: gate.wait),
+            SessionJanitorService(hub: services.stream.hub, clock: analysis.clock, interval: config.stream.sessionCleanupInterval),
         ],
         logger: logger
     )
@@ -89,7 +90,7 @@ func makeServices(
         owner: "vigil-" + UUID().uuidString.prefix(8).lowercased(), logger: logger, random: analysis.random)
     let workerService = AnalysisWorkerService(worker: worker, clock: analysis.clock)
     let stream = StreamEndpoint(
-        hub: StreamHub(log: store.sampleEvents, limits: config.stream, logger: logger), auth: auth, access: access,
+        hub: StreamHub(log: store.sampleEvents, limits: config.stream, clock: analysis.clock, logger: logger), auth: auth, access: access,
         events: store.sampleEvents,
         limits: config.stream, logger: logger)
     return Services(

@@ -154,9 +154,7 @@ struct StreamTests {
                 try await TestApp.run(.postgres, url: url, testing: .live) { nodeB in
                     let probe = try await nodeB.stream(token: token, until: { $0.samples().count >= 3 }) { send, probe in
                         try await send(#"{"type":"subscribe","subject":"\#(subject)"}"#)
-                        while !probe.messages.contains(where: { $0["type"] as? String == "subscribed" }) {
-                            try await Task.sleep(for: .milliseconds(5))
-                        }
+                        try await probe.wait("subscribed") { $0.messages.contains { $0["type"] as? String == "subscribed" } }
                         for batch in 0..<3 { try await nodeA.postHeartRates(subject, token: token, count: 5, offset: batch * 10) }
                     }
                     #expect(probe.samples().count == 3)

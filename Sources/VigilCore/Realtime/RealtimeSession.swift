@@ -23,7 +23,7 @@ public struct RealtimeSession: Sendable {
     /// The session id (chosen by the caller, validated by `RealtimeFieldRules.isIdentifier`).
     public let id: String
     /// Users who may join: the patient and the clinicians granted access when the session was created.
-    public let allowedParticipants: Set<String>
+    public internal(set) var allowedParticipants: Set<String>
     /// Users currently joined.
     public internal(set) var present: Set<String> = []
     /// Creation time, microseconds.

@@ -7,6 +7,7 @@ import VigilCore
 final class StreamConnection: Sendable, Identifiable {
     enum Outgoing: Sendable {
         case text([UInt8])
+        case binary([UInt8])
         /// Close after everything queued before it was written.
         case close(RealtimeCloseCode, String)
     }
@@ -27,6 +28,12 @@ final class StreamConnection: Sendable, Identifiable {
     @discardableResult
     func send(_ message: [UInt8]) -> Bool {
         enqueue(.text(message))
+    }
+
+    /// Queues a binary frame (session audio).
+    @discardableResult
+    func sendBinary(_ frame: [UInt8]) -> Bool {
+        enqueue(.binary(frame))
     }
 
     /// Queues a close behind the messages already queued.

@@ -28,6 +28,7 @@ struct StreamController {
                     "connections": .integer(Int64(endpoint.openConnections)),
                     "subscriptions": .integer(Int64(await hub.registry.subscriptionCount)),
                     "cursor": .integer(await hub.dispatched),
+                    "sessions": .integer(Int64(await hub.sessionCount)),
                     "events_dispatched": .integer(Int64(counters.eventsDispatched)),
                     "messages_sent": .integer(Int64(counters.messagesSent)),
                     "slow_consumers_dropped": .integer(Int64(counters.slowConsumersDropped)),

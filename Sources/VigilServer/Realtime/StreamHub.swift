@@ -16,8 +16,11 @@ actor StreamHub {
     private(set) var dispatched: Int64 = 0
     private var started = false
     /// Connections by id, user, subject and session: every lookup is a dictionary access.
-    private(set) var registry: ConnectionRegistry<Int>
-    private var connections: [Int: StreamConnection] = [:]
+    var registry: ConnectionRegistry<Int>
+    var connections: [Int: StreamConnection] = [:]
+    /// Realtime sessions of this node, with their last messages.
+    var sessions: SessionStore
+    let clock: any JobClock
     /// Live events held back per (connection, subject) while that subscription's replay runs.
     private var pending: [Int: [String: [SampleEvent]]] = [:]
     private(set) var counters = Counters()
@@ -28,10 +31,12 @@ actor StreamHub {
         var slowConsumersDropped = 0
     }
 
-    init(log: SampleEventLog, limits: RealtimeLimits, logger: Logger) {
+    init(log: SampleEventLog, limits: RealtimeLimits, clock: any JobClock, logger: Logger) {
         self.log = log
         self.logger = logger
+        self.clock = clock
         self.registry = ConnectionRegistry(limits: limits)
+        self.sessions = SessionStore(limits: limits)
     }
 
     /// Starts from the newest cursor: events committed before the process started are replayed on request only.
@@ -91,6 +96,7 @@ actor StreamHub {
     }
 
     func close(_ connection: StreamConnection) {
+        for session in registry.sessions(of: connection.id) { leave(connection, session: session) }
         _ = registry.unregister(connection.id)
         connections[connection.id] = nil
         pending[connection.id] = nil
@@ -115,6 +121,10 @@ actor StreamHub {
     func unsubscribe(_ connection: StreamConnection, subject: String) -> Bool {
         pending[connection.id]?[subject] = nil
         return registry.unsubscribe(connection.id, from: subject)
+    }
+
+    func sessions(of connection: StreamConnection) -> [String] {
+        registry.sessions(of: connection.id).sorted()
     }
 
     func subscriptions(of connection: StreamConnection) -> [String] {

@@ -14,7 +14,7 @@ final class StreamSession: Sendable {
     let outbound: WebSocketOutboundWriter
     let origin: AuditEvent.Origin
     private let connection = Mutex<StreamConnection?>(nil)
-    private let policing: Mutex<(messages: TokenBucket, abuse: AbusePolicy)>
+    private let policing: Mutex<(messages: TokenBucket, audio: TokenBucket, abuse: AbusePolicy)>
     private let writer = Mutex<Task<Void, Never>?>(nil)
 
     init(id: Int, endpoint: StreamEndpoint, outbound: WebSocketOutboundWriter, origin: AuditEvent.Origin) {
@@ -23,7 +23,11 @@ final class StreamSession: Sendable {
         self.outbound = outbound
         self.origin = origin
         let now = Self.nowMicros
-        self.policing = Mutex((TokenBucket.messages(endpoint.limits, now: now), AbusePolicy(limits: endpoint.limits)))
+        self.policing = Mutex(
+            (
+                TokenBucket.messages(endpoint.limits, now: now), TokenBucket.audioFrames(endpoint.limits, now: now),
+                AbusePolicy(limits: endpoint.limits)
+            ))
     }
 
     var limits: RealtimeLimits { endpoint.limits }
@@ -68,6 +72,7 @@ final class StreamSession: Sendable {
             for await item in connection.outgoing {
                 switch item {
                 case .text(let bytes): try? await outbound.write(.text(String(decoding: bytes, as: UTF8.self)))
+                case .binary(let bytes): try? await outbound.write(.binary(ByteBuffer(bytes: bytes)))
                 case .close(let code, let reason):
                     try? await outbound.close(.unknown(code.rawValue), reason: reason)
                     return
@@ -83,7 +88,7 @@ final class StreamSession: Sendable {
     func readLoop(_ inbound: WebSocketInboundStream) async throws {
         for try await message in inbound.messages(maxSize: limits.maxAudioFrameBytes) {
             guard case .text(let text) = message else {
-                try await refuse(.init(code: .unknownType, message: "binary frames carry session audio; sessions are not available yet"))
+                if case .binary(let buffer) = message { try await audio(Array(buffer: buffer)) }
                 continue
             }
             let allowed = policing.withLock { $0.messages.allow(now: Self.nowMicros) }
@@ -128,9 +133,67 @@ final class StreamSession: Sendable {
             _ = await hub.unsubscribe(connection, subject: subject)
             connection.send(RealtimeServerMessage.unsubscribed(subject: subject, correlationID: id).encoded())
         case .auth: try await refuse(.init(code: .invalidField, message: "already authenticated", field: "type", correlationID: id))
-        case .sessionJoin, .sessionLeave, .text:
-            try await refuse(
-                .init(code: .unknownType, message: "realtime sessions are not available on this server yet", correlationID: id))
+        case .sessionJoin(let session): try await join(connection, session: session, id: id)
+        case .sessionLeave(let session): await hub.leave(connection, session: session)
+        case .text(let session, let text):
+            do { try await hub.post(text, from: connection, to: session) } catch {
+                try await refuse(Self.sessionError(error, id: id))
+            }
+        }
+    }
+
+    /// `session.join`: the session belongs to the subject before the first `:`, and only those who may read
+    /// that subject's data (the patient, its granted clinicians) may join; others get `not_found`.
+    func join(_ connection: StreamConnection, session: String, id: String?) async throws {
+        let refusal = RealtimeProtocolError(code: .notFound, message: "session not found", correlationID: id)
+        guard let separator = session.firstIndex(of: ":"), let subject = SubjectID(String(session[..<separator])) else {
+            return try await refuse(.invalidField("session", "session ids are <subject>:<name>", correlationID: id))
+        }
+        let request = AccessRequest(identity: connection.identity, origin: origin)
+        do {
+            try await endpoint.access.authorize(
+                request, .readSamples, subject: subject, auditAs: .sessionJoin, resourceType: "Communication")
+        } catch let error as VigilError where error.kind == .notFound {
+            return try await refuse(refusal)
+        }
+        let history: [RealtimeSessionMessage]
+        do {
+            history = try await hub.join(connection, session: session)
+        } catch {
+            return try await refuse(Self.sessionError(error, id: id))
+        }
+        for message in history {
+            connection.send(RealtimeServerMessage.session(session: session, event: .message(message), correlationID: id).encoded())
+        }
+        try await endpoint.access.audit.record(
+            request.event(
+                .sessionJoin, resourceType: "Communication", subject: subject.value, count: history.count, outcome: .success,
+                at: endpoint.access.nowMicroseconds))
+    }
+
+    static func sessionError(_ error: StreamHub.SessionRefusal, id: String?) -> RealtimeProtocolError {
+        switch error {
+        case .failure(let code):
+            RealtimeProtocolError(
+                code: code, message: code == .notFound ? "session not found" : "the session refused this: \(code.rawValue)",
+                correlationID: id)
+        }
+    }
+
+    /// A binary frame: session audio, rate limited separately, relayed to the session's other members.
+    func audio(_ bytes: [UInt8]) async throws {
+        guard let connection = connection.withLock({ $0 }) else {
+            return try await refuse(.init(code: .unauthorized, message: "authenticate before sending audio"))
+        }
+        let allowed = policing.withLock { $0.audio.allow(now: Self.nowMicros) }
+        guard allowed else {
+            return try await refuse(
+                .init(code: .rateLimited, message: "at most \(limits.audioFramesPerMinute) audio frames per minute"), rateLimited: true)
+        }
+        switch RealtimeAudioFrame.decode(bytes, maxBytes: limits.maxAudioFrameBytes) {
+        case .failure(let error): try await refuse(error)
+        case .success(let frame):
+            do { try await hub.relay(frame, from: connection) } catch { try await refuse(Self.sessionError(error, id: nil)) }
         }
     }
 
