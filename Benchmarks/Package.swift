@@ -1,6 +1,7 @@
 // swift-tools-version: 6.1
 // Benchmarks live in their own package so that `swift test` in the main package stays lean.
 // Run: cd Benchmarks && swift package benchmark
+// Audit targets, median of repeated runs: swift build -c release --product AuditTiming && .build/release/AuditTiming
 import PackageDescription
 
 let package = Package(
@@ -20,7 +21,16 @@ let package = Package(
             ],
             path: "Benchmarks/VigilBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        // A plain timing tool for the audit targets: builds without the benchmark package, prints medians.
+        .executableTarget(
+            name: "AuditTiming",
+            dependencies: [
+                .product(name: "VigilCore", package: "Vigil"),
+                .product(name: "VigilStorage", package: "Vigil"),
+            ],
+            path: "Benchmarks/AuditTiming"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -8,82 +8,150 @@ public enum AuditChain {
     public static let genesis = String(repeating: "0", count: 64)
 
     /// Canonical JSON (sorted keys, compact) of every field of the event plus its sequence number.
-    /// Written field by field in sorted key order (no intermediate tree): hashing runs for every event
-    /// appended and for every event verified.
     public static func canonicalEncoding(_ event: AuditEvent, sequence: Int64) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(384)
-        func key(_ name: StaticString, first: Bool = false) {
-            if !first { out.append(UInt8(ascii: ",")) }
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-            out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
-        }
-        func text(_ value: String?) {
-            if let value { JSONValue.appendQuoted(value, to: &out) } else { out.append(contentsOf: [110, 117, 108, 108]) }
-        }
-        func integer(_ value: Int64) { out.append(contentsOf: String(value).utf8) }
-        out.append(UInt8(ascii: "{"))
-        key("action", first: true)
-        text(event.action.rawValue)
-        key("actor_id")
-        text(event.actor.userID)
-        key("actor_role")
-        text(event.actor.role)
-        key("actor_username")
-        text(event.actor.username)
-        key("client_address")
-        text(event.origin.clientAddress)
-        key("occurred_at")
-        integer(event.occurredAt)
-        key("organization")
-        text(event.organization)
-        key("outcome")
-        text(event.outcome.rawValue)
-        key("record_count")
-        integer(Int64(event.recordCount))
-        key("request_id")
-        text(event.origin.requestID)
-        key("resource_type")
-        text(event.resourceType)
-        key("sequence")
-        integer(sequence)
-        key("subject")
-        text(event.subject)
-        key("user_agent")
-        text(event.origin.userAgent)
-        out.append(UInt8(ascii: "}"))
+        appendCanonicalEncoding(event, sequence: sequence, to: &out)
         return out
     }
 
+    /// Writes the canonical encoding field by field in sorted key order (no intermediate tree, no
+    /// allocation beyond `out`'s growth): it runs for every event appended and for every event verified.
+    static func appendCanonicalEncoding(_ event: AuditEvent, sequence: Int64, to out: inout [UInt8]) {
+        func raw(_ bytes: StaticString) {
+            out.append(contentsOf: UnsafeBufferPointer(start: bytes.utf8Start, count: bytes.utf8CodeUnitCount))
+        }
+        func text(_ value: String?) {
+            guard var value else { return raw("null") }
+            // Most values need no escaping: copy them whole; otherwise the shared JSON quoting.
+            let plain = value.withUTF8 { bytes in
+                guard !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+                out.append(UInt8(ascii: "\""))
+                out.append(contentsOf: bytes)
+                out.append(UInt8(ascii: "\""))
+                return true
+            }
+            if !plain { JSONValue.appendQuoted(value, to: &out) }
+        }
+        func integer(_ value: Int64) {
+            if value < 0 { out.append(UInt8(ascii: "-")) }
+            var magnitude = value.magnitude
+            // Digits from the last, into a fixed buffer: division by a constant 10 compiles to a multiply.
+            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+            withUnsafeMutableBytes(of: &digits) { buffer in
+                var start = buffer.count
+                repeat {
+                    start -= 1
+                    buffer[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                    magnitude /= 10
+                } while magnitude > 0
+                out.append(contentsOf: buffer[start...])
+            }
+        }
+        raw("{\"action\":")
+        text(event.action.rawValue)
+        raw(",\"actor_id\":")
+        text(event.actor.userID)
+        raw(",\"actor_role\":")
+        text(event.actor.role)
+        raw(",\"actor_username\":")
+        text(event.actor.username)
+        raw(",\"client_address\":")
+        text(event.origin.clientAddress)
+        raw(",\"occurred_at\":")
+        integer(event.occurredAt)
+        raw(",\"organization\":")
+        text(event.organization)
+        raw(",\"outcome\":")
+        text(event.outcome.rawValue)
+        raw(",\"record_count\":")
+        integer(Int64(event.recordCount))
+        raw(",\"request_id\":")
+        text(event.origin.requestID)
+        raw(",\"resource_type\":")
+        text(event.resourceType)
+        raw(",\"sequence\":")
+        integer(sequence)
+        raw(",\"subject\":")
+        text(event.subject)
+        raw(",\"user_agent\":")
+        text(event.origin.userAgent)
+        raw("}")
+    }
+
     public static func hash(_ event: AuditEvent, sequence: Int64, previousHash: String) -> String {
-        var hasher = SHA256()
-        hasher.update(data: Array(previousHash.utf8))
-        hasher.update(data: [0x0A])
-        hasher.update(data: canonicalEncoding(event, sequence: sequence))
-        return hexString(hasher.finalize())
+        var scratch = [UInt8]()
+        return hexString(digest(event, sequence: sequence, previousHash: previousHash, scratch: &scratch))
+    }
+
+    /// `SHA-256(previous hash ‖ 0x0A ‖ canonical encoding)`, hashed in one call from `scratch`, which
+    /// callers reuse across events.
+    static func digest(_ event: AuditEvent, sequence: Int64, previousHash: String, scratch: inout [UInt8]) -> SHA256.Digest {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.reserveCapacity(512)
+        scratch.append(contentsOf: previousHash.utf8)
+        scratch.append(0x0A)
+        appendCanonicalEncoding(event, sequence: sequence, to: &scratch)
+        return SHA256.hash(data: scratch)
+    }
+
+    /// Whether each stored event's content matches its stored hash (the link to the previous event is
+    /// checked by ``AuditChainVerifier``). Independent per event, so verification runs it on many pages at once.
+    public static func contentMatches(_ events: some Collection<ChainedAuditEvent>) -> [Bool] {
+        var scratch = [UInt8]()
+        return events.map { stored in
+            let digest = digest(stored.event, sequence: stored.sequence, previousHash: stored.previousHash, scratch: &scratch)
+            return equals(digest, hex: stored.hash)
+        }
+    }
+
+    /// ``contentMatches(_:)`` of one event.
+    public static func contentMatches(_ stored: ChainedAuditEvent) -> Bool {
+        var scratch = [UInt8]()
+        return equals(
+            digest(stored.event, sequence: stored.sequence, previousHash: stored.previousHash, scratch: &scratch), hex: stored.hash)
     }
 
     /// Links `events` after a chain whose last element is (`sequence`, `hash`).
     public static func link(_ events: [AuditEvent], after head: (sequence: Int64, hash: String)) -> [ChainedAuditEvent] {
         var (sequence, previous) = head
+        var scratch = [UInt8]()
         return events.map { event in
             sequence += 1
-            let hash = hash(event, sequence: sequence, previousHash: previous)
+            let hash = hexString(digest(event, sequence: sequence, previousHash: previous, scratch: &scratch))
             defer { previous = hash }
             return ChainedAuditEvent(event: event, sequence: sequence, previousHash: previous, hash: hash)
         }
     }
 
-    static func hexString(_ digest: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for byte in digest {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
+    /// A static string's bytes: no lazy global initialisation on the hot path.
+    private static var hexDigits: UnsafePointer<UInt8> { StaticString("0123456789abcdef").utf8Start }
+
+    static func hexString(_ digest: SHA256.Digest) -> String {
+        digest.withUnsafeBytes { bytes in
+            String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+                for (index, byte) in bytes.enumerated() {
+                    out[2 * index] = hexDigits[Int(byte >> 4)]
+                    out[2 * index + 1] = hexDigits[Int(byte & 0x0F)]
+                }
+                return bytes.count * 2
+            }
         }
-        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `hexString(digest) == hex`, without building the string.
+    static func equals(_ digest: SHA256.Digest, hex: String) -> Bool {
+        var hex = hex
+        return hex.withUTF8 { text in
+            digest.withUnsafeBytes { bytes in
+                guard text.count == bytes.count * 2 else { return false }
+                for (index, byte) in bytes.enumerated()
+                where text[2 * index] != hexDigits[Int(byte >> 4)] || text[2 * index + 1] != hexDigits[Int(byte & 0x0F)] {
+                    return false
+                }
+                return true
+            }
+        }
     }
 }
 
@@ -109,6 +177,12 @@ public struct AuditChainVerifier: Sendable {
 
     /// Checks the next stored event. After the first break, further events are ignored.
     public mutating func consume(_ stored: ChainedAuditEvent) {
+        consume(stored, contentMatches: AuditChain.contentMatches(stored))
+    }
+
+    /// Checks the next stored event whose content was already checked against its hash (with
+    /// ``AuditChain/contentMatches(_:)``, possibly in parallel); the links are checked here, in order.
+    public mutating func consume(_ stored: ChainedAuditEvent, contentMatches: Bool) {
         guard firstBreak == nil else { return }
         let expected = count + 1
         if stored.event.organization != organization {
@@ -120,7 +194,7 @@ public struct AuditChainVerifier: Sendable {
                     ? "event \(expected) is missing (next stored is \(stored.sequence))" : "unexpected sequence \(stored.sequence)")
         } else if stored.previousHash != headHash {
             fail(at: expected, "previous-hash link does not match event \(expected - 1)")
-        } else if AuditChain.hash(stored.event, sequence: stored.sequence, previousHash: stored.previousHash) != stored.hash {
+        } else if !contentMatches {
             fail(at: expected, "content does not match its hash (edited)")
         } else {
             count = expected

@@ -20,12 +20,28 @@ public protocol DatabaseDriver: Sendable {
     /// Runs a hand-written `SELECT` (`?` placeholders) and returns its rows as plain values, decoded
     /// natively: the hot reads (sample pages, chain verification) skip Codable bridging.
     func rows(_ sql: String, _ binds: [FastBind]) async throws -> [[FastValue]]
+    /// Like ``rows(_:_:)``, but hands each row to `transform` as it is read (on the reading thread) and
+    /// keeps only the results: long scans (chain verification) skip an intermediate copy of every row.
+    func rows<T: Sendable>(_ sql: String, _ binds: [FastBind], transform: @escaping @Sendable ([FastValue]) throws -> T) async throws -> [T]
 }
 
 /// A bind value of a hand-written statement.
 public enum FastBind: Sendable {
     case text(String)
     case integer(Int64)
+    case null
+}
+
+/// The connection of the write transaction that the current task runs in (set by the drivers around
+/// the body of ``DatabaseDriver/write(_:)``): hot writes (audit appends) run hand-written statements
+/// on it with plain binds, skipping SQLKit's serialisation and per-bind dynamic encoding.
+protocol TransactionConnection: Sendable {
+    /// Runs one statement (`?` placeholders) in the transaction and returns its rows (for `RETURNING`).
+    func execute(_ sql: String, _ binds: [FastBind]) async throws -> [[FastValue]]
+}
+
+enum WriteTransaction {
+    @TaskLocal static var current: (any TransactionConnection)?
 }
 
 /// One cell of a fast-path row.

@@ -90,7 +90,8 @@ public final class PostgresDriver: DatabaseDriver {
             let db = connection.sql(queryLogLevel: nil)
             try await db.raw("BEGIN").run()
             do {
-                let result = try await body(db)
+                let transaction = PostgresTransaction(connection: connection, logger: quietLogger)
+                let result = try await WriteTransaction.$current.withValue(transaction) { try await body(db) }
                 try await db.raw("COMMIT").run()
                 return result
             } catch {
@@ -103,15 +104,30 @@ public final class PostgresDriver: DatabaseDriver {
     public func close() async throws {}
 
     public func rows(_ sql: String, _ binds: [FastBind]) async throws -> [[FastValue]] {
-        // `?` placeholders become `$1`, `$2`, … (the hand-written statements have no `?` literals).
-        var text = ""
+        try await rows(sql, binds) { $0 }
+    }
+
+    public func rows<T: Sendable>(
+        _ sql: String, _ binds: [FastBind], transform: @escaping @Sendable ([FastValue]) throws -> T
+    ) async throws -> [T] {
+        let query = Self.query(sql, binds)
+        return try await Self.translatingConnectionErrors {
+            try await leased { connection in try await Self.rows(query, on: connection, logger: quietLogger, transform: transform) }
+        }
+    }
+
+    /// A hand-written statement: `?` placeholders become `$1`, `$2`, … (the statements have no `?` literals).
+    static func query(_ sql: String, _ binds: [FastBind]) -> PostgresQuery {
+        var text = [UInt8]()
+        text.reserveCapacity(sql.utf8.count + 4 * binds.count)
         var number = 0
-        for character in sql {
-            if character == "?" {
+        for byte in sql.utf8 {
+            if byte == UInt8(ascii: "?") {
                 number += 1
-                text += "$\(number)"
+                text.append(UInt8(ascii: "$"))
+                text += String(number).utf8
             } else {
-                text.append(character)
+                text.append(byte)
             }
         }
         var bindings = PostgresBindings(capacity: binds.count)
@@ -119,29 +135,30 @@ public final class PostgresDriver: DatabaseDriver {
             switch bind {
             case .text(let value): bindings.append(value)
             case .integer(let value): bindings.append(value)
+            case .null: bindings.appendNull()
             }
         }
-        let query = PostgresQuery(unsafeSQL: text, binds: bindings)
-        return try await Self.translatingConnectionErrors { try await fetch(query) }
+        return PostgresQuery(unsafeSQL: String(decoding: text, as: UTF8.self), binds: bindings)
     }
 
-    private func fetch(_ query: PostgresQuery) async throws -> [[FastValue]] {
-        try await leased { connection in
-            var rows = [[FastValue]]()
-            for try await row in try await connection.query(query, logger: quietLogger) {
-                rows.append(
-                    try row.map { cell -> FastValue in
+    static func rows<T>(
+        _ query: PostgresQuery, on connection: PostgresConnection, logger: Logger, transform: ([FastValue]) throws -> T
+    ) async throws -> [T] {
+        var rows = [T]()
+        for try await row in try await connection.query(query, logger: logger) {
+            rows.append(
+                try transform(
+                    row.map { cell -> FastValue in
                         guard cell.bytes != nil else { return .null }
                         switch cell.dataType {
                         case .int2, .int4, .int8: return .integer(try cell.decode(Int64.self))
                         case .float4, .float8: return .double(try cell.decode(Double.self))
                         default: return .text(try cell.decode(String.self))
                         }
-                    }
-                )
-            }
-            return rows
+                    })
+            )
         }
+        return rows
     }
 
     /// `postgres://user:password@host:port/database?sslmode=disable|prefer|require` (libpq's default: prefer).
@@ -166,6 +183,16 @@ public final class PostgresDriver: DatabaseDriver {
             database: database.isEmpty ? nil : database,
             tls: tls
         )
+    }
+}
+
+/// The leased connection inside its write transaction (only reachable from that transaction's task).
+struct PostgresTransaction: TransactionConnection {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    func execute(_ sql: String, _ binds: [FastBind]) async throws -> [[FastValue]] {
+        try await PostgresDriver.rows(PostgresDriver.query(sql, binds), on: connection, logger: logger) { $0 }
     }
 }
 

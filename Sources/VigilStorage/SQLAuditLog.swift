@@ -41,33 +41,58 @@ public struct SQLAuditLog: Sendable {
             if let cached = heads[organization] {
                 chained = AuditChain.link(batch, after: cached)
                 let last = chained[chained.count - 1]
-                let moved = try await db.raw(
-                    """
-                    UPDATE audit_heads SET seq = \(bind: last.sequence), hash = \(bind: last.hash)
-                    WHERE organization = \(bind: organization) AND seq = \(bind: cached.sequence) AND hash = \(bind: cached.hash)
-                    RETURNING seq
-                    """
-                ).first()
-                if moved == nil { chained = [] }
+                let moved = try await execute(
+                    "UPDATE audit_heads SET seq = ?, hash = ? WHERE organization = ? AND seq = ? AND hash = ? RETURNING seq",
+                    [.integer(last.sequence), .text(last.hash), .text(organization), .integer(cached.sequence), .text(cached.hash)],
+                    on: db
+                )
+                if moved.isEmpty { chained = [] }
             }
             if chained.isEmpty {
                 chained = AuditChain.link(batch, after: try await lockHead(organization, on: db, engine: engine))
                 let last = chained[chained.count - 1]
-                try await db.raw(
-                    "UPDATE audit_heads SET seq = \(bind: last.sequence), hash = \(bind: last.hash) WHERE organization = \(bind: organization)"
-                ).run()
+                _ = try await execute(
+                    "UPDATE audit_heads SET seq = ?, hash = ? WHERE organization = ?",
+                    [.integer(last.sequence), .text(last.hash), .text(organization)],
+                    on: db
+                )
             }
             for start in stride(from: 0, to: chained.count, by: rowsPerStatement) {
-                let builder = db.insert(into: "audit_events").columns(columns)
-                for event in chained[start..<min(start + rowsPerStatement, chained.count)] {
-                    builder.values(bindings(event))
-                }
-                try await builder.run()
+                let rows = chained[start..<min(start + rowsPerStatement, chained.count)]
+                var binds = [FastBind]()
+                binds.reserveCapacity(rows.count * columns.count)
+                for event in rows { appendBindings(event, to: &binds) }
+                _ = try await execute(insertStatement(rows: rows.count), binds, on: db)
             }
             // If this transaction rolls back, the next append finds the head unchanged and re-reads it.
             let last = chained[chained.count - 1]
             heads[organization] = (last.sequence, last.hash)
         }
+    }
+
+    static let insertPrefix = "INSERT INTO audit_events (\(columns.joined(separator: ", "))) VALUES "
+    static let rowPlaceholders = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+
+    static func insertStatement(rows: Int) -> String {
+        insertPrefix + Array(repeating: rowPlaceholders, count: rows).joined(separator: ", ")
+    }
+
+    /// Runs a statement on the write transaction's own connection with plain binds (the hot path), or
+    /// through SQLKit when the driver offers no such connection.
+    static func execute(_ sql: String, _ binds: [FastBind], on db: any SQLDatabase) async throws -> [[FastValue]] {
+        if let transaction = WriteTransaction.current { return try await transaction.execute(sql, binds) }
+        var query = SQLQueryString("")
+        for (index, part) in sql.split(separator: "?", omittingEmptySubsequences: false).enumerated() {
+            if index > 0 {
+                switch binds[index - 1] {
+                case .text(let value): query.appendInterpolation(bind: value)
+                case .integer(let value): query.appendInterpolation(bind: value)
+                case .null: query.appendLiteral("NULL")
+                }
+            }
+            query.appendLiteral(String(part))
+        }
+        return try await db.raw(query).all().map { _ in [] }
     }
 
     private static func lockHead(
@@ -86,15 +111,15 @@ public struct SQLAuditLog: Sendable {
         return (try row.decode(column: "seq", as: Int64.self), try row.decode(column: "hash", as: String.self))
     }
 
-    /// One row's values; absent optionals are literal `NULL`s (see ``SQLSampleRepository/bindings(_:subject:)``).
-    static func bindings(_ chained: ChainedAuditEvent) -> [any SQLExpression] {
+    /// One row's values in ``columns`` order; absent optionals are `NULL`s.
+    static func appendBindings(_ chained: ChainedAuditEvent, to binds: inout [FastBind]) {
         let event = chained.event
-        func optional(_ value: String?) -> any SQLExpression { value.map { SQLBind($0) } ?? SQLLiteral.null }
-        return [
-            SQLBind(event.organization), SQLBind(chained.sequence), SQLBind(event.occurredAt), optional(event.actor.userID),
-            optional(event.actor.username), optional(event.actor.role), SQLBind(event.action.rawValue), SQLBind(event.resourceType),
-            optional(event.subject), SQLBind(Int64(event.recordCount)), SQLBind(event.outcome.rawValue), SQLBind(event.origin.requestID),
-            optional(event.origin.clientAddress), optional(event.origin.userAgent), SQLBind(chained.previousHash), SQLBind(chained.hash),
+        func optional(_ value: String?) -> FastBind { value.map(FastBind.text) ?? .null }
+        binds += [
+            .text(event.organization), .integer(chained.sequence), .integer(event.occurredAt), optional(event.actor.userID),
+            optional(event.actor.username), optional(event.actor.role), .text(event.action.rawValue), .text(event.resourceType),
+            optional(event.subject), .integer(Int64(event.recordCount)), .text(event.outcome.rawValue), .text(event.origin.requestID),
+            optional(event.origin.clientAddress), optional(event.origin.userAgent), .text(chained.previousHash), .text(chained.hash),
         ]
     }
 
@@ -120,47 +145,6 @@ public struct SQLAuditLog: Sendable {
             origin: .init(requestID: requestID, clientAddress: row[12].text, userAgent: row[13].text)
         )
         return ChainedAuditEvent(event: event, sequence: sequence, previousHash: previousHash, hash: hash)
-    }
-
-    /// Verifies every organisation's chain; returns per organisation the count and head hash, or the first break.
-    public func verify(pageSize: Int = 10_000) async throws -> [AuditChainVerifier] {
-        let heads = try await driver.read { db in
-            try await db.raw("SELECT organization, seq, hash FROM audit_heads").all().map {
-                (
-                    try $0.decode(column: "organization", as: String.self), try $0.decode(column: "seq", as: Int64.self),
-                    try $0.decode(column: "hash", as: String.self)
-                )
-            }
-        }
-        let eventOrganizations = try await driver.read { db in
-            try await db.raw("SELECT DISTINCT organization FROM audit_events").all().map {
-                try $0.decode(column: "organization", as: String.self)
-            }
-        }
-        var results = [AuditChainVerifier]()
-        for organization in Set(heads.map(\.0) + eventOrganizations).sorted() {
-            var verifier = AuditChainVerifier(organization: organization)
-            // Events are read only up to the head read above: later appends by a running server are not
-            // part of this snapshot (the head and its events commit together).
-            let limit = heads.first { $0.0 == organization }?.1 ?? Int64.max
-            var after: Int64 = -1
-            while verifier.firstBreak == nil {
-                let page = try await driver.rows(
-                    """
-                    SELECT \(Self.columns.joined(separator: ", ")) FROM audit_events
-                    WHERE organization = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT \(pageSize)
-                    """,
-                    [.text(organization), .integer(after), .integer(limit)]
-                ).map(Self.chained(from:))
-                for event in page { verifier.consume(event) }
-                guard let last = page.last, page.count == pageSize else { break }
-                after = last.sequence
-            }
-            let head = heads.first { $0.0 == organization }
-            verifier.finish(recordedHead: head.map { ($0.1, $0.2) })
-            results.append(verifier)
-        }
-        return results
     }
 }
 

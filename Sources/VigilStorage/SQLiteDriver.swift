@@ -59,16 +59,30 @@ public final class SQLiteDriver: DatabaseDriver {
     }
 
     public func rows(_ sql: String, _ binds: [FastBind]) async throws -> [[FastValue]] {
+        try await rows(sql, binds) { $0 }
+    }
+
+    public func rows<T: Sendable>(
+        _ sql: String, _ binds: [FastBind], transform: @escaping @Sendable ([FastValue]) throws -> T
+    ) async throws -> [T] {
         let index = nextReader.next() % readers.count
+        return try await readerMutexes[index].withLock { try await Self.rows(sql, binds, on: readers[index], transform: transform) }
+    }
+
+    static func rows<T: Sendable>(
+        _ sql: String, _ binds: [FastBind], on connection: SQLiteConnection, transform: @escaping @Sendable ([FastValue]) throws -> T
+    ) async throws -> [T] {
         let data = binds.map { bind -> SQLiteData in
             switch bind {
             case .text(let text): .text(text)
             case .integer(let value): .integer(Int(value))
+            case .null: .null
             }
         }
-        let rows = try await readerMutexes[index].withLock { try await readers[index].query(sql, data) }
-        return rows.map { row in
-            row.columns.map { column in
+        // Rows arrive one at a time on the thread pool; the lock is never contended.
+        let collected = NIOLockedValueBox((results: [T](), error: (any Error)?.none))
+        try await connection.query(sql, data) { row in
+            let values = row.columns.map { column -> FastValue in
                 switch column.data {
                 case .integer(let value): .integer(Int64(value))
                 case .float(let value): .double(value)
@@ -77,6 +91,14 @@ public final class SQLiteDriver: DatabaseDriver {
                 case .null: .null
                 }
             }
+            collected.withLockedValue { state in
+                guard state.error == nil else { return }
+                do { state.results.append(try transform(values)) } catch { state.error = error }
+            }
+        }
+        return try collected.withLockedValue { state in
+            if let error = state.error { throw error }
+            return state.results
         }
     }
 
@@ -85,7 +107,7 @@ public final class SQLiteDriver: DatabaseDriver {
             let db = writer.sql(queryLogLevel: nil)
             try await db.raw("BEGIN IMMEDIATE").run()
             do {
-                let result = try await body(db)
+                let result = try await WriteTransaction.$current.withValue(SQLiteTransaction(connection: writer)) { try await body(db) }
                 try await db.raw("COMMIT").run()
                 return result
             } catch {
@@ -100,6 +122,15 @@ public final class SQLiteDriver: DatabaseDriver {
             for reader in readers { try await reader.close() }
             try await writer.close()
         }
+    }
+}
+
+/// The writer connection inside its write transaction (only reachable from that transaction's task).
+struct SQLiteTransaction: TransactionConnection {
+    let connection: SQLiteConnection
+
+    func execute(_ sql: String, _ binds: [FastBind]) async throws -> [[FastValue]] {
+        try await SQLiteDriver.rows(sql, binds, on: connection) { $0 }
     }
 }
 

@@ -84,6 +84,31 @@ struct AuditChainTests {
         #expect(parsed["user_agent"] == .string("agent\n2"))
     }
 
+    @Test("the chain hash is byte-identical to the one stored chains were written with")
+    func hashIsStable() {
+        // Expected value from an independent encoder (Python's json.dumps, sorted keys, compact, no ASCII escaping).
+        let event = AuditEvent(
+            organization: "org \"1\" \\ é",
+            actor: .init(userID: "u-1", username: "dr-ü😀", role: nil),
+            action: .sampleRead,
+            resourceType: "Observation",
+            subject: nil,
+            recordCount: 0,
+            outcome: .denied,
+            occurredAt: -1_795_000_000_123_456,
+            origin: .init(requestID: "r\t1\u{01}", clientAddress: nil, userAgent: "agent\n2\r")
+        )
+        #expect(
+            AuditChain.hash(event, sequence: Int64.max, previousHash: AuditChain.genesis)
+                == "b436f31b513a917d14becf37a63707e8ab58d5eb5af2e747c86ea84eb9680e2a")
+        let chained = AuditChain.link([event], after: (Int64.max - 1, AuditChain.genesis))
+        #expect(chained[0].hash == "b436f31b513a917d14becf37a63707e8ab58d5eb5af2e747c86ea84eb9680e2a")
+        #expect(AuditChain.contentMatches(chained) == [true])
+        var edited = chained[0]
+        edited.hash = edited.hash.uppercased()
+        #expect(AuditChain.contentMatches([edited]) == [false])
+    }
+
     @Test("linking then verifying a chain finds no break; any change to an event is found")
     func linkAndVerify() {
         let events = (0..<20).map { i in
