@@ -6,7 +6,7 @@ import VigilAnalytics
 import VigilCore
 
 /// `GET …/actigraphy` and the actogram, on data imported with `vigil import actigraphy`.
-@Suite("Actigraphy report over HTTP")
+@Suite("Actigraphy report over HTTP", .serialized)
 struct ActigraphyEndpointTests {
     static let recordings = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("VigilAnalyticsTests/Resources/actigraphy")

@@ -8,7 +8,7 @@ import VigilStorage
 
 /// Analysis jobs over HTTP on a real database, with an injected clock and scripted models (no sleeping
 /// for timeouts, backoff or the breaker: the test moves the clock).
-@Suite("Analysis jobs")
+@Suite("Analysis jobs", .serialized)
 struct AnalysisJobTests {
     static let week = #"{"kind":"pat_embedding","from":"2026-11-02T00:00:00+01:00","to":"2026-11-09T00:00:00+01:00"}"#
 
@@ -16,12 +16,14 @@ struct AnalysisJobTests {
         AnalysisRuntime(model: model, clock: clock, random: { 1 })
     }
 
-    static func settings(attempts: Int = 3, breaker: Int = 5) -> (inout VigilConfig) -> Void {
+    /// The tests move the clock a second at a time while jobs run, so the timeout is far beyond the backoff
+    /// steps unless a test is about timeouts.
+    static func settings(attempts: Int = 3, breaker: Int = 5, timeout: Int = 3600) -> (inout VigilConfig) -> Void {
         { config in
             config.analysis.maxAttempts = attempts
             config.analysis.breakerThreshold = breaker
             config.analysis.breakerCooldownSeconds = 60
-            config.analysis.timeoutSeconds = 30
+            config.analysis.timeoutSeconds = timeout
         }
     }
 
@@ -131,7 +133,9 @@ struct AnalysisJobTests {
         let clock = ManualJobClock()
         let model = ScriptedModel(.hang)
         try await ScratchDatabase.with(backend) { url in
-            try await TestApp.run(backend, url: url, configure: Self.settings(attempts: 1), analysis: Self.runtime(model, clock)) { app in
+            try await TestApp.run(
+                backend, url: url, configure: Self.settings(attempts: 1, timeout: 30), analysis: Self.runtime(model, clock)
+            ) { app in
                 let (subject, token) = try await app.patient()
                 try await ActigraphyEndpointTests.ingest(app, subject: subject, token: token, minutes: 7 * 1440)
                 let id = try #require(try await app.submit(subject, Self.week, token: token).jsonObject()["id"] as? String)

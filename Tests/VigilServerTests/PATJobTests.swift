@@ -5,7 +5,7 @@ import VigilPAT
 import VigilServer
 
 /// The real PAT encoder (synthetic PAT-S weights) behind the job API and the command line.
-@Suite("PAT inference end to end")
+@Suite("PAT inference end to end", .serialized)
 struct PATJobTests {
     static let resources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("VigilPATTests/Resources/pat")

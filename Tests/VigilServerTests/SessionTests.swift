@@ -3,7 +3,7 @@ import Testing
 import VigilCore
 
 /// Realtime sessions over `/v1/stream`.
-@Suite("Realtime sessions")
+@Suite("Realtime sessions", .serialized)
 struct SessionTests {
     @Test("a patient and a granted clinician share a session: joins, sanitised text, audio; others get not_found", arguments: Backend.all)
     func shared(backend: Backend) async throws {

@@ -4,7 +4,7 @@ import Testing
 import VigilCore
 
 /// `/v1/stream` over a real socket (`.live`), on SQLite and PostgreSQL.
-@Suite("Live sample streams")
+@Suite("Live sample streams", .serialized)
 struct StreamTests {
     @Test("header auth: subscribe, receive committed batches with their cursor, ping gets pong with the id", arguments: Backend.all)
     func live(backend: Backend) async throws {
@@ -30,14 +30,21 @@ struct StreamTests {
 
     @Test("first-message auth, auth timeout closes with 4001, and a socket never carries a token in its URL", arguments: Backend.all)
     func firstMessageAuth(backend: Backend) async throws {
-        try await TestApp.run(backend, configure: { $0.stream.authTimeout = 300_000 }, testing: .live) { app in
+        try await TestApp.run(backend, configure: { $0.stream.authTimeout = 2_000_000 }, testing: .live) { app in
             let (_, token) = try await app.patient()
             let authed = try await app.stream(token: nil, until: { $0.messages.count >= 2 }) { send, _ in
                 try await send(#"{"type":"auth","token":"\#(token)"}"#)
                 try await send(#"{"type":"ping"}"#)
             }
             #expect(authed.messages.map { $0["type"] as? String } == ["authenticated", "pong"])
-            let silent = try await app.stream(token: nil, until: { _ in false }) { _, _ in try await Task.sleep(for: .seconds(1)) }
+            // An authenticated socket outlives the auth timeout.
+            let lasting = try await app.stream(token: token, until: { $0.messages.count >= 2 }) { send, _ in
+                try await send(#"{"type":"ping"}"#)
+                try await Task.sleep(for: .seconds(3))
+                try await send(#"{"type":"ping"}"#)
+            }
+            #expect(lasting.messages.map { $0["type"] as? String } == ["pong", "pong"])
+            let silent = try await app.stream(token: nil, until: { _ in false }) { _, _ in try await Task.sleep(for: .seconds(3)) }
             #expect(silent.closeCode.withLock { $0 } == 4001)
             let early = try await app.stream(token: nil, until: { !$0.messages.isEmpty }) { send, _ in
                 try await send(#"{"type":"subscribe","subject":"x"}"#)

@@ -9,7 +9,8 @@ extension StreamHub {
         case failure(RealtimeErrorCode)
     }
 
-    /// Joins (creating the session on first join) and returns the kept history for the joiner.
+    /// Joins (creating the session on first join): everyone present hears `joined`, the joiner also gets a
+    /// `joined` for each user already present; returns the kept history for the joiner.
     func join(_ connection: StreamConnection, session id: String) throws(SessionRefusal) -> [RealtimeSessionMessage] {
         let user = connection.identity.username.value
         let now = clock.nowMicros
@@ -18,6 +19,10 @@ extension StreamHub {
             let isNew = try sessions.join(id, user: user, now: now)
             try registry.join(connection.id, session: id)
             if isNew { broadcast(.session(session: id, event: .joined(user: user), correlationID: nil), to: id) }
+            // The joiner also learns who was already there.
+            for other in (sessions.session(id, for: user, now: now)?.present ?? []).sorted() where other != user {
+                connection.send(RealtimeServerMessage.session(session: id, event: .joined(user: other), correlationID: nil).encoded())
+            }
             return try sessions.messages(in: id, for: user, after: 0, now: now)
         } catch let failure as SessionStore.Failure {
             throw .failure(failure.code)

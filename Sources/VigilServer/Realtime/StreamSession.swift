@@ -36,11 +36,21 @@ final class StreamSession: Sendable {
 
     func run(_ inbound: WebSocketInboundStream, identity: Identity?) async throws {
         if let identity { try await open(identity) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.authDeadline() }
-            group.addTask { try await self.readLoop(inbound) }
-            // The reader ends the connection: stop the deadline, then let the writer drain.
-            try await group.next()
+        // The reader decides when the connection ends; the auth deadline only closes an unauthenticated socket.
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            if identity == nil {
+                group.addTask {
+                    try await self.authDeadline()
+                    return false
+                }
+            }
+            group.addTask {
+                try await self.readLoop(inbound)
+                return true
+            }
+            while let readerEnded = try await group.next() {
+                if readerEnded { break }
+            }
             group.cancelAll()
         }
         if let connection = connection.withLock({ $0 }) {
