@@ -1,5 +1,6 @@
 import Hummingbird
 import VigilCore
+import VigilStorage
 
 /// `POST /v1/subjects/{subject}/analyses` and `GET /v1/analyses/{id}`. Access lives in ``AnalysisService``.
 struct AnalysisController {
@@ -38,5 +39,36 @@ struct AnalysisController {
             "created_at": time(job.createdAt),
             "updated_at": time(job.updatedAt),
         ])
+    }
+}
+
+/// `GET /v1/admin/analyses` (admins): the node's worker counters and the model's breaker state.
+struct AnalysisStatsController {
+    let worker: AnalysisWorker<SQLSampleRepository>
+    let modelName: String?
+
+    func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
+        group.get("admin/analyses") { _, context -> Response in
+            guard context.identity.role == .admin else {
+                throw VigilError(.forbidden, code: "forbidden", message: "only admins see analysis statistics")
+            }
+            let counters = await worker.counters
+            let breaker: String
+            switch await worker.breaker.state {
+            case .closed: breaker = "closed"
+            case .open: breaker = "open"
+            case .halfOpen: breaker = "half_open"
+            }
+            return JSONBody.response(
+                json: .object([
+                    "succeeded": .integer(Int64(counters.succeeded)),
+                    "failed": .integer(Int64(counters.failed)),
+                    "retried": .integer(Int64(counters.retried)),
+                    "timed_out": .integer(Int64(counters.timedOut)),
+                    "refused_by_breaker": .integer(Int64(counters.refusedByBreaker)),
+                    "breaker": .string(breaker),
+                    "model": modelName.map(JSONValue.string) ?? .null,
+                ]))
+        }
     }
 }

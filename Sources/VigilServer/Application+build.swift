@@ -104,7 +104,8 @@ func makeServices(
             jobs: store.analyses, access: access, modelConfigured: analysis.model != nil, cohortConfigured: analysis.cohort != nil,
             breaker: breaker, submitted: { workerService.wakeUp() }),
         analysisWorker: workerService,
-        stream: stream
+        stream: stream,
+        modelName: analysis.model?.variantName
     )
 }
 
@@ -130,6 +131,7 @@ struct Services {
     let analyses: AnalysisService
     let analysisWorker: AnalysisWorkerService
     let stream: StreamEndpoint
+    let modelName: String?
 }
 
 func buildRouter(_ services: Services, store: VigilStore, answerMethodNotAllowed: Bool = true) -> Router<VigilRequestContext> {
@@ -143,6 +145,7 @@ func buildRouter(_ services: Services, store: VigilStore, answerMethodNotAllowed
     SampleController(service: services.samples).addRoutes(to: authenticated)
     ActigraphyController(service: services.actigraphy).addRoutes(to: authenticated)
     AnalysisController(service: services.analyses).addRoutes(to: authenticated)
+    AnalysisStatsController(worker: services.analysisWorker.worker, modelName: services.modelName).addRoutes(to: authenticated)
     GrantController(service: services.grants).addRoutes(to: authenticated)
     UserController(service: services.directory).addRoutes(to: authenticated)
     CareTeamController(service: services.directory).addRoutes(to: authenticated)
@@ -166,6 +169,7 @@ public enum APIRoutes {
         ("/v1/analyses/:id", [.get]),
         ("/v1/stream", [.get]),
         ("/v1/admin/realtime", [.get]),
+        ("/v1/admin/analyses", [.get]),
         ("/v1/subjects/:subject/grants", [.get, .post]),
         ("/v1/subjects/:subject/grants/:id", [.delete]),
         ("/v1/me", [.get]),

@@ -44,6 +44,7 @@ enum AuthorizationMatrix {
         // Without an upgrade the stream endpoint answers 400 upgrade_required to anyone authenticated.
         ("GET", "/v1/stream", everyone(400)),
         ("GET", "/v1/admin/realtime", roles(admin: 200, otherOrgAdmin: 200)),
+        ("GET", "/v1/admin/analyses", roles(admin: 200, otherOrgAdmin: 200)),
     ]
 
     /// Subject routes: whoever has no relation gets the 404 of a nonexistent subject.
