@@ -70,19 +70,32 @@ actor StreamHub {
     }
 
     private func deliver(_ event: SampleEvent) {
+        // Most subscriptions take every type: their message is encoded once per event, not once per subscriber.
+        var unfiltered: [UInt8]??
         for id in registry.subscribers(of: event.subject) {
             if pending[id]?[event.subject] != nil {
                 pending[id]![event.subject]!.append(event)
-            } else {
-                send(event, to: id)
+                continue
             }
+            let types = registry.subscriptions(of: id)[event.subject] ?? nil
+            let message: [UInt8]?
+            if types == nil {
+                if unfiltered == nil { unfiltered = .some(StreamMessages.sample(event, types: nil)) }
+                message = unfiltered ?? nil
+            } else {
+                message = StreamMessages.sample(event, types: types)
+            }
+            if let message { send(message, to: id) }
         }
     }
 
     private func send(_ event: SampleEvent, to id: Int) {
-        guard let connection = connections[id] else { return }
         let types = registry.subscriptions(of: id)[event.subject] ?? nil
-        guard let message = StreamMessages.sample(event, types: types) else { return }
+        if let message = StreamMessages.sample(event, types: types) { send(message, to: id) }
+    }
+
+    private func send(_ message: [UInt8], to id: Int) {
+        guard let connection = connections[id] else { return }
         if connection.send(message) {
             counters.messagesSent += 1
         } else {
