@@ -1,6 +1,5 @@
 import Logging
 import ServiceLifecycle
-import Synchronization
 import VigilCore
 import VigilStorage
 
@@ -11,17 +10,13 @@ final class AnalysisWorkerService: Service {
     let worker: AnalysisWorker<SQLSampleRepository>
     let clock: any JobClock
     let napper = Napper()
-    private let ready = Mutex(false)
+    /// Opened once migrations have run (the jobs table exists).
+    let startup: StartupGate
 
-    init(worker: AnalysisWorker<SQLSampleRepository>, clock: any JobClock) {
+    init(worker: AnalysisWorker<SQLSampleRepository>, clock: any JobClock, startup: StartupGate) {
         self.worker = worker
         self.clock = clock
-    }
-
-    /// Lets the loop start: called once migrations have run (the jobs table exists).
-    func databaseReady() {
-        ready.withLock { $0 = true }
-        wakeUp()
+        self.startup = startup
     }
 
     /// Asks the loop to look for due jobs now.
@@ -31,8 +26,7 @@ final class AnalysisWorkerService: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown { [self] in
-            // Services start while migrations run; wait for them (real time: this is start-up, not job timing).
-            while !ready.withLock({ $0 }), !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
+            await startup.wait()
             while !Task.isCancelled {
                 await worker.runDue()
                 await napper.nap(clock, micros: 1_000_000)

@@ -19,7 +19,6 @@ public func buildApplication(
     let auditWriter = AuditWriter(repository: store.audit, logger: logger)
     let services = await makeServices(
         config: config, store: store, signingKey: signingKey, auditWriter: auditWriter, now: now, analysis: analysis, logger: logger)
-    let gate = StartupGate()
     // Services stop in reverse order: the server drains first, then the audit writer flushes, then the store closes.
     var app = Application(
         router: buildRouter(services, store: store),
@@ -30,7 +29,8 @@ public func buildApplication(
             shouldUpgrade: { [stream = services.stream] request, _, _ in await stream.shouldUpgrade(request) }),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Vigil"),
         services: [
-            store, auditWriter, services.analysisWorker, StreamHubService(hub: services.stream.hub, store: store, ready: gate.wait),
+            store, auditWriter, services.analysisWorker,
+            StreamHubService(hub: services.stream.hub, store: store, ready: services.startup.wait),
             SessionJanitorService(hub: services.stream.hub, clock: analysis.clock, interval: config.stream.sessionCleanupInterval),
         ],
         logger: logger
@@ -49,10 +49,10 @@ public func buildApplication(
             }
             return applied
         }
-        services.analysisWorker.databaseReady()
         // Before the first request: a subscription must never see the hub start after it.
         try await services.stream.hub.start()
-        gate.open()
+        services.startup.open()
+        services.analysisWorker.wakeUp()
         if !applied.isEmpty {
             logger.info("applied migrations", metadata: ["versions": .string(applied.map(String.init).joined(separator: ","))])
         }
@@ -88,11 +88,11 @@ func makeServices(
         breaker: breaker, clock: analysis.clock, retry: RetryPolicy(maxAttempts: settings.maxAttempts),
         timeoutMicros: Int64(settings.timeoutSeconds) * 1_000_000, concurrency: settings.concurrency,
         owner: "vigil-" + UUID().uuidString.prefix(8).lowercased(), logger: logger, random: analysis.random)
-    let workerService = AnalysisWorkerService(worker: worker, clock: analysis.clock)
+    let startup = StartupGate()
+    let workerService = AnalysisWorkerService(worker: worker, clock: analysis.clock, startup: startup)
     let stream = StreamEndpoint(
         hub: StreamHub(log: store.sampleEvents, limits: config.stream, clock: analysis.clock, logger: logger), auth: auth, access: access,
-        events: store.sampleEvents,
-        limits: config.stream, logger: logger)
+        events: store.sampleEvents, limits: config.stream)
     return Services(
         auth: auth,
         samples: SampleService(repository: store.samples, access: access),
@@ -105,7 +105,8 @@ func makeServices(
             breaker: breaker, submitted: { workerService.wakeUp() }),
         analysisWorker: workerService,
         stream: stream,
-        modelName: analysis.model?.variantName
+        modelName: analysis.model?.variantName,
+        startup: startup
     )
 }
 
@@ -132,6 +133,8 @@ struct Services {
     let analysisWorker: AnalysisWorkerService
     let stream: StreamEndpoint
     let modelName: String?
+    /// Opened when the database is migrated; background services wait for it.
+    let startup: StartupGate
 }
 
 func buildRouter(_ services: Services, store: VigilStore, answerMethodNotAllowed: Bool = true) -> Router<VigilRequestContext> {

@@ -21,8 +21,10 @@ extension AnalysisExecutor {
             throw AnalysisError(code: error.code, message: error.message, transient: false)
         }
         let standardization: PATStandardization
+        let choice: AnalysisOptions.Standardization
         do {
-            switch try AnalysisOptions.pat(job.options) {
+            choice = try AnalysisOptions.pat(job.options)
+            switch choice {
             case .none: standardization = .none
             case .zscore: standardization = .zscore
             case .cohort:
@@ -59,8 +61,7 @@ extension AnalysisExecutor {
             "model": .string(model.variantName),
             // The shortest text of each Float, so a client parsing Float32 gets the exact value back.
             "embedding": .array(embedding.map { .number(Double("\($0)") ?? Double($0)) }),
-            "standardization": .string(
-                job.options["standardization"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? "zscore"),
+            "standardization": .string(choice.rawValue),
             "missing_minutes": .integer(Int64(missing)),
             "week_start": .string(from.rfc3339),
         ])

@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
-import Logging
 import NIOCore
 import Synchronization
 import VigilCore
@@ -17,7 +16,6 @@ final class StreamEndpoint: Sendable {
     let access: AccessControl
     let events: SampleEventLog
     let limits: RealtimeLimits
-    let logger: Logger
     private let state = Mutex(State())
 
     struct State {
@@ -25,13 +23,12 @@ final class StreamEndpoint: Sendable {
         var open = 0
     }
 
-    init(hub: StreamHub, auth: AuthService, access: AccessControl, events: SampleEventLog, limits: RealtimeLimits, logger: Logger) {
+    init(hub: StreamHub, auth: AuthService, access: AccessControl, events: SampleEventLog, limits: RealtimeLimits) {
         self.hub = hub
         self.auth = auth
         self.access = access
         self.events = events
         self.limits = limits
-        self.logger = logger
     }
 
     var openConnections: Int { state.withLock { $0.open } }
