@@ -17,6 +17,8 @@ public struct AuditEvent: Sendable, Equatable {
         case login = "auth.login"
         case refresh = "auth.refresh"
         case logout = "auth.logout"
+        /// A request refused with 401: no bearer token, or one that is invalid, expired or logged out.
+        case tokenRejected = "auth.token"
         case userCreate = "user.create"
         case userList = "user.list"
         case userRead = "user.read"

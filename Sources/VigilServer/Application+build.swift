@@ -90,11 +90,15 @@ func makeServices(
         owner: "vigil-" + UUID().uuidString.prefix(8).lowercased(), logger: logger, random: analysis.random)
     let startup = StartupGate()
     let workerService = AnalysisWorkerService(worker: worker, clock: analysis.clock, startup: startup)
+    let rejections = RejectedTokenAudit(
+        auth: auth, sink: auditWriter, perAddressPerMinute: config.auditRejectedPerMinute, logger: logger,
+        now: { access.nowMicroseconds })
     let stream = StreamEndpoint(
         hub: StreamHub(log: store.sampleEvents, limits: config.stream, clock: analysis.clock, logger: logger), auth: auth, access: access,
-        events: store.sampleEvents, limits: config.stream)
+        events: store.sampleEvents, limits: config.stream, rejections: rejections)
     return Services(
         auth: auth,
+        rejections: rejections,
         samples: SampleService(repository: store.samples, access: access),
         actigraphy: ActigraphyService(repository: store.samples, access: access),
         grants: GrantService(grants: store.access, users: store.auth, teams: store.access, access: access),
@@ -124,6 +128,7 @@ public func registeredRoutes(
 /// The application's domain services, built once from the store.
 struct Services {
     let auth: AuthService
+    let rejections: RejectedTokenAudit
     let samples: SampleService<SQLSampleRepository>
     let actigraphy: ActigraphyService<SQLSampleRepository>
     let grants: GrantService
@@ -143,7 +148,7 @@ func buildRouter(_ services: Services, store: VigilStore, answerMethodNotAllowed
     HealthController(store: store).addRoutes(to: router)
     AuthController(auth: services.auth).addRoutes(to: router.group("v1/auth"))
     let authenticated = router.group("v1")
-        .add(middleware: BearerAuthenticator(auth: services.auth))
+        .add(middleware: BearerAuthenticator(auth: services.auth, rejections: services.rejections))
         .group(context: AuthenticatedContext.self)
     SampleController(service: services.samples).addRoutes(to: authenticated)
     ActigraphyController(service: services.actigraphy).addRoutes(to: authenticated)

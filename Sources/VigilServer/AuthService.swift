@@ -164,6 +164,18 @@ public final class AuthService: Sendable {
         return identity
     }
 
+    /// Who a rejected token names, when it is one of ours (an expired token, a logged-out session): the
+    /// actor and the organisation whose chain records the 401. Anything else belongs to no organisation.
+    public func rejectedTokenOwner(_ token: String?) async -> (actor: AuditEvent.Actor, organization: String) {
+        guard let token, let claims = try? await keys.verify(token, as: AccessClaims.self) else {
+            return (.init(), AuditEvent.unattributedOrganization)
+        }
+        if let identity = try? await logins.identity(loginID: claims.sid, userID: claims.sub.value) {
+            return (.init(identity), identity.organization)
+        }
+        return (.init(userID: claims.sub.value), AuditEvent.unattributedOrganization)
+    }
+
     private func pair(userID: String, loginID: String, refresh: String, issuedAt: Int64) async throws -> TokenPair {
         let claims = AccessClaims(
             sub: .init(value: userID),

@@ -73,7 +73,7 @@ enum FHIRAuditEvent {
         case .sampleRead, .analysisRead, .grantList, .userList, .userRead, .careTeamRead, .auditRead: "R"
         case .careTeamUpdate, .userDisable: "U"
         case .grantRevoke, .careTeamDelete: "D"
-        case .login, .logout, .refresh, .sessionJoin: "E"
+        case .login, .logout, .refresh, .sessionJoin, .tokenRejected: "E"
         }
     }
 

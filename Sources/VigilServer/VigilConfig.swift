@@ -25,6 +25,9 @@ public struct VigilConfig: Sendable {
     public var startupTimeout = Duration.seconds(30)
     public var analysis = AnalysisSettings()
     public var stream = RealtimeLimits()
+    /// Requests refused with 401 audited one by one per client address and minute; the rest of the
+    /// minute becomes one summary event.
+    public var auditRejectedPerMinute = 20
 
     public init() {}
 
@@ -117,6 +120,7 @@ public struct VigilConfig: Sendable {
         if let count = try integer("VIGIL_STREAM_MAX_CONNECTIONS", 1...1_000_000) { config.stream.maxConnectionsPerNode = count }
         if let count = try integer("VIGIL_STREAM_MESSAGES_PER_MINUTE", 1...100_000) { config.stream.messagesPerMinute = count }
         if let count = try integer("VIGIL_STREAM_SEND_BUFFER", 1...100_000) { config.stream.sendBufferMessages = count }
+        if let count = try integer("VIGIL_AUDIT_REJECTED_PER_MINUTE", 1...100_000) { config.auditRejectedPerMinute = count }
         if let level = value("VIGIL_SQLITE_SYNCHRONOUS") {
             guard ["FULL", "NORMAL", "EXTRA"].contains(level.uppercased()) else {
                 throw Invalid(description: "VIGIL_SQLITE_SYNCHRONOUS must be FULL, EXTRA or NORMAL (got '\(level)')")

@@ -16,6 +16,7 @@ final class StreamEndpoint: Sendable {
     let access: AccessControl
     let events: SampleEventLog
     let limits: RealtimeLimits
+    let rejections: RejectedTokenAudit
     private let state = Mutex(State())
 
     struct State {
@@ -23,8 +24,12 @@ final class StreamEndpoint: Sendable {
         var open = 0
     }
 
-    init(hub: StreamHub, auth: AuthService, access: AccessControl, events: SampleEventLog, limits: RealtimeLimits) {
+    init(
+        hub: StreamHub, auth: AuthService, access: AccessControl, events: SampleEventLog, limits: RealtimeLimits,
+        rejections: RejectedTokenAudit
+    ) {
         self.hub = hub
+        self.rejections = rejections
         self.auth = auth
         self.access = access
         self.events = events

@@ -64,6 +64,7 @@ final class StreamSession: Sendable {
     func authDeadline() async throws {
         try await Task.sleep(for: .microseconds(limits.authTimeout))
         if connection.withLock({ $0 }) == nil {
+            await endpoint.rejections.record(token: nil, subject: nil, origin: origin)
             try? await outbound.close(.unknown(RealtimeCloseCode.unauthorized.rawValue), reason: "authentication timeout")
         }
     }
@@ -124,6 +125,7 @@ final class StreamSession: Sendable {
                 return
             }
             guard let caller = try? await endpoint.auth.authenticate(bearer: token) else {
+                await endpoint.rejections.record(token: token, subject: nil, origin: origin)
                 try? await outbound.close(.unknown(RealtimeCloseCode.unauthorized.rawValue), reason: "invalid token")
                 return
             }
