@@ -48,6 +48,16 @@ public struct AccessControl: Sendable {
     }
 }
 
+extension AccessControl {
+    /// Whether `identity` may do `action` on `subject` now, without auditing: for re-checking a live
+    /// stream that was authorised (and audited) when it started.
+    public func permits(_ identity: Identity, _ action: SubjectAction, subject: SubjectID) async throws -> Bool {
+        let facts = try await facts.facts(subject: subject, caller: identity)
+        let decision = policy.decide(identity, action, subject: subject, facts: facts, now: Int64(clock().timeIntervalSince1970))
+        return decision == .allow && facts.organization != nil
+    }
+}
+
 /// The caller of one request and where it came from: what every audit event of the request records.
 public struct AccessRequest: Sendable {
     public var identity: Identity

@@ -30,7 +30,9 @@ public func buildApplication(
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Vigil"),
         services: [
             store, auditWriter, services.analysisWorker,
-            StreamHubService(hub: services.stream.hub, store: store, ready: services.startup.wait),
+            StreamHubService(
+                hub: services.stream.hub, store: store, ready: services.startup.wait,
+                recheckInterval: config.stream.accessRecheckInterval),
             SessionJanitorService(hub: services.stream.hub, clock: analysis.clock, interval: config.stream.sessionCleanupInterval),
         ],
         logger: logger
@@ -93,9 +95,22 @@ func makeServices(
     let rejections = RejectedTokenAudit(
         auth: auth, sink: auditWriter, perAddressPerMinute: config.auditRejectedPerMinute, logger: logger,
         now: { access.nowMicroseconds })
+    let hub = StreamHub(
+        log: store.sampleEvents, limits: config.stream, clock: analysis.clock, node: "node-" + UUID().uuidString.prefix(8).lowercased(),
+        check: { identity, subject in
+            // Fails closed: a stream whose check failed ends; the client resubscribes with `since` and loses nothing.
+            do {
+                guard let current = try await store.auth.identity(loginID: identity.loginID, userID: identity.userID) else {
+                    return .signedOut
+                }
+                guard let subject = SubjectID(subject) else { return .denied }
+                return try await access.permits(current, .readSamples, subject: subject) ? .allowed : .denied
+            } catch {
+                return .denied
+            }
+        }, logger: logger)
     let stream = StreamEndpoint(
-        hub: StreamHub(log: store.sampleEvents, limits: config.stream, clock: analysis.clock, logger: logger), auth: auth, access: access,
-        events: store.sampleEvents, limits: config.stream, rejections: rejections)
+        hub: hub, auth: auth, access: access, events: store.sampleEvents, limits: config.stream, rejections: rejections)
     return Services(
         auth: auth,
         rejections: rejections,

@@ -120,6 +120,9 @@ public struct VigilConfig: Sendable {
         if let count = try integer("VIGIL_STREAM_MAX_CONNECTIONS", 1...1_000_000) { config.stream.maxConnectionsPerNode = count }
         if let count = try integer("VIGIL_STREAM_MESSAGES_PER_MINUTE", 1...100_000) { config.stream.messagesPerMinute = count }
         if let count = try integer("VIGIL_STREAM_SEND_BUFFER", 1...100_000) { config.stream.sendBufferMessages = count }
+        if let seconds = try integer("VIGIL_STREAM_ACCESS_RECHECK", 1...3_600) {
+            config.stream.accessRecheckInterval = Int64(seconds) * 1_000_000
+        }
         if let count = try integer("VIGIL_AUDIT_REJECTED_PER_MINUTE", 1...100_000) { config.auditRejectedPerMinute = count }
         if let level = value("VIGIL_SQLITE_SYNCHRONOUS") {
             guard ["FULL", "NORMAL", "EXTRA"].contains(level.uppercased()) else {

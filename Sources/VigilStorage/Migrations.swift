@@ -102,6 +102,12 @@ public struct Migrator: Sendable {
                 "CREATE INDEX sample_events_subject ON sample_events (subject, cursor)",
             ]
         },
+        Migration(version: 5, name: "stream outbox kinds") { _ in
+            [
+                "ALTER TABLE sample_events ADD COLUMN kind TEXT NOT NULL DEFAULT 'samples'",
+                "CREATE INDEX sample_events_kind ON sample_events (kind, committed_at)",
+            ]
+        },
     ]
 
     /// The newest schema version this build knows.

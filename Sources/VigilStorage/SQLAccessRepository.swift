@@ -6,10 +6,12 @@ import VigilCore
 public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareTeamRepository {
     let driver: any DatabaseDriver
     let heads: AuditHeadCache
+    let events: SampleEventSignal
 
-    init(driver: any DatabaseDriver, heads: AuditHeadCache) {
+    init(driver: any DatabaseDriver, heads: AuditHeadCache, events: SampleEventSignal) {
         self.driver = driver
         self.heads = heads
+        self.events = events
     }
 
     public func facts(subject: SubjectID, caller: Identity) async throws -> SubjectFacts {
@@ -46,7 +48,7 @@ public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareT
     static let grantColumns = "id, organization, subject, grantee, scope, expires_at, created_at, created_by, revoked_at, revoked_by"
 
     public func createGrant(_ grant: Grant, audit: AuditEvent) async throws {
-        try await driver.write { [engine = driver.engine, heads] db in
+        let cursor = try await driver.write { [engine = driver.engine, heads] db in
             // Granting again to the same grantee replaces the earlier grant.
             try await db.raw(
                 """
@@ -62,7 +64,11 @@ public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareT
                 """
             ).run()
             try await SQLAuditLog.append([audit], on: db, engine: engine, heads: heads)
+            // A replaced grant may have been wider: streams re-check the subject.
+            return try await SampleEventLog.append(
+                .subject(grant.subject), organization: grant.organization, at: audit.occurredAt, on: db, engine: engine)
         }
+        events.committed(cursor)
     }
 
     public func grants(subject: SubjectID) async throws -> [Grant] {
@@ -75,11 +81,11 @@ public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareT
     }
 
     public func revokeGrant(id: String, subject: SubjectID, by revoker: String, at time: Int64, audit: AuditEvent) async throws -> Bool {
-        try await driver.write { [engine = driver.engine, heads] db in
+        let cursor = try await driver.write { [engine = driver.engine, heads] db -> Int64? in
             let found = try await db.raw(
                 "SELECT id FROM grants WHERE id = \(bind: id) AND subject = \(bind: subject.value)"
             ).first()
-            guard found != nil else { return false }
+            guard found != nil else { return nil }
             try await db.raw(
                 """
                 UPDATE grants SET revoked_at = \(bind: time), revoked_by = \(bind: revoker)
@@ -87,8 +93,12 @@ public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareT
                 """
             ).run()
             try await SQLAuditLog.append([audit], on: db, engine: engine, heads: heads)
-            return true
+            return try await SampleEventLog.append(
+                .subject(subject.value), organization: audit.organization, at: audit.occurredAt, on: db, engine: engine)
         }
+        guard let cursor else { return false }
+        events.committed(cursor)
+        return true
     }
 
     static func grant(from row: any SQLRow) throws -> Grant {
@@ -161,15 +171,19 @@ public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareT
     }
 
     public func replaceMembers(team: String, members: [String], audit: AuditEvent) async throws {
-        try await driver.write { [engine = driver.engine, heads] db in
+        let cursor = try await driver.write { [engine = driver.engine, heads] db in
+            let before = try await Self.members(of: team, on: db)
             try await db.raw("DELETE FROM care_team_members WHERE team_id = \(bind: team)").run()
             try await Self.insertMembers(members, team: team, on: db)
             try await SQLAuditLog.append([audit], on: db, engine: engine, heads: heads)
+            return try await Self.accessChanged(users: before.subtracting(members), audit: audit, on: db, engine: engine)
         }
+        if let cursor { events.committed(cursor) }
     }
 
     public func deleteCareTeam(_ team: String, audit: AuditEvent) async throws {
-        try await driver.write { [engine = driver.engine, heads] db in
+        let cursor = try await driver.write { [engine = driver.engine, heads] db in
+            let before = try await Self.members(of: team, on: db)
             // Grants to a deleted team end with it.
             try await db.raw(
                 "UPDATE grants SET revoked_at = \(bind: audit.occurredAt / 1_000_000), revoked_by = \(bind: audit.actor.username ?? "") WHERE grantee = \(bind: Grant.teamPrefix + team) AND revoked_at IS NULL"
@@ -177,7 +191,29 @@ public struct SQLAccessRepository: AccessFactsRepository, GrantRepository, CareT
             try await db.raw("DELETE FROM care_team_members WHERE team_id = \(bind: team)").run()
             try await db.raw("DELETE FROM care_teams WHERE id = \(bind: team)").run()
             try await SQLAuditLog.append([audit], on: db, engine: engine, heads: heads)
+            return try await Self.accessChanged(users: before, audit: audit, on: db, engine: engine)
         }
+        if let cursor { events.committed(cursor) }
+    }
+
+    private static func members(of team: String, on db: any SQLDatabase) async throws -> Set<String> {
+        Set(
+            try await db.raw("SELECT username FROM care_team_members WHERE team_id = \(bind: team)").all()
+                .map { try $0.decode(column: "username", as: String.self) })
+    }
+
+    /// Streams re-check every user who may have lost access; returns the last cursor (nil: nobody).
+    private static func accessChanged(
+        users: Set<String>, audit: AuditEvent, on db: any SQLDatabase, engine: SQLEngine
+    )
+        async throws -> Int64?
+    {
+        var cursor: Int64?
+        for user in users.sorted() {
+            cursor = try await SampleEventLog.append(
+                .user(user), organization: audit.organization, at: audit.occurredAt, on: db, engine: engine)
+        }
+        return cursor
     }
 
     private static func insertMembers(_ members: [String], team: String, on db: any SQLDatabase) async throws {

@@ -6,10 +6,12 @@ import VigilCore
 public struct SQLAuthRepository: UserRepository, LoginRepository {
     let driver: any DatabaseDriver
     let heads: AuditHeadCache
+    let events: SampleEventSignal
 
-    init(driver: any DatabaseDriver, heads: AuditHeadCache) {
+    init(driver: any DatabaseDriver, heads: AuditHeadCache, events: SampleEventSignal) {
         self.driver = driver
         self.heads = heads
+        self.events = events
     }
 
     public func createUser(_ user: UserRecord) async throws {
@@ -100,7 +102,7 @@ public struct SQLAuthRepository: UserRepository, LoginRepository {
     }
 
     public func rotate(refreshTokenHash: String, newHash: String, now: Int64, refreshExpiresAt: Int64) async throws -> RefreshOutcome {
-        try await driver.write { db in
+        let (outcome, cursor) = try await driver.write { [engine = driver.engine] db -> (RefreshOutcome, Int64?) in
             // Of two concurrent refreshes with one token, the second finds `used_at` set: that is reuse.
             let spent = try await db.raw(
                 """
@@ -118,37 +120,51 @@ public struct SQLAuthRepository: UserRepository, LoginRepository {
                         userID: try userRow.decode(column: "user_id", as: String.self),
                         on: db
                     )
-                else { return .invalid }
+                else { return (.invalid, nil) }
                 try await db.raw(
                     """
                     INSERT INTO refresh_tokens (token_hash, login_id, issued_at, expires_at)
                     VALUES (\(bind: newHash), \(bind: loginID), \(bind: now), \(bind: refreshExpiresAt))
                     """
                 ).run()
-                return .rotated(identity)
+                return (.rotated(identity), nil)
             }
             let known = try await db.raw(
                 "SELECT login_id, used_at FROM refresh_tokens WHERE token_hash = \(bind: refreshTokenHash)"
             ).first()
-            guard let known, try known.decode(column: "used_at", as: Int64?.self) != nil else { return .invalid }
+            guard let known, try known.decode(column: "used_at", as: Int64?.self) != nil else { return (.invalid, nil) }
             let loginID = try known.decode(column: "login_id", as: String.self)
             try await db.raw("UPDATE logins SET revoked_at = \(bind: now) WHERE id = \(bind: loginID) AND revoked_at IS NULL").run()
-            return .reused(try await Self.owner(loginID: loginID, on: db))
+            let owner = try await Self.owner(loginID: loginID, on: db)
+            return (.reused(owner), try await Self.loginEnded(owner, at: now, on: db, engine: engine))
         }
+        if let cursor { events.committed(cursor) }
+        return outcome
+    }
+
+    /// Streams of a user whose login ended close at their next event.
+    private static func loginEnded(_ owner: Identity?, at seconds: Int64, on db: any SQLDatabase, engine: SQLEngine) async throws -> Int64?
+    {
+        guard let owner else { return nil }
+        return try await SampleEventLog.append(
+            .user(owner.username.value), organization: owner.organization, at: seconds * 1_000_000, on: db, engine: engine)
     }
 
     public func revokeLogin(refreshTokenHash: String, now: Int64) async throws -> Identity? {
-        try await driver.write { db in
+        let (owner, cursor) = try await driver.write { [engine = driver.engine] db -> (Identity?, Int64?) in
             let token = try await db.raw("SELECT login_id FROM refresh_tokens WHERE token_hash = \(bind: refreshTokenHash)").first()
-            guard let loginID = try token?.decode(column: "login_id", as: String.self) else { return nil }
+            guard let loginID = try token?.decode(column: "login_id", as: String.self) else { return (nil, nil) }
             try await db.raw(
                 """
                 UPDATE logins SET revoked_at = \(bind: now)
                 WHERE revoked_at IS NULL AND id = \(bind: loginID)
                 """
             ).run()
-            return try await Self.owner(loginID: loginID, on: db)
+            let owner = try await Self.owner(loginID: loginID, on: db)
+            return (owner, try await Self.loginEnded(owner, at: now, on: db, engine: engine))
         }
+        if let cursor { events.committed(cursor) }
+        return owner
     }
 }
 
@@ -179,16 +195,23 @@ extension SQLAuthRepository: UserDirectory {
     }
 
     public func disableUser(username: String, organization: String, at time: Int64, audit: AuditEvent) async throws -> Bool {
-        try await driver.write { [engine = driver.engine, heads] db in
+        let cursor = try await driver.write { [engine = driver.engine, heads] db -> Int64? in
             let row = try await db.raw(
                 "SELECT id FROM users WHERE username = \(bind: username) AND organization = \(bind: organization)"
             ).first()
-            guard let id = try row?.decode(column: "id", as: String.self) else { return false }
+            guard let id = try row?.decode(column: "id", as: String.self) else { return nil }
             try await db.raw("UPDATE users SET disabled_at = \(bind: time) WHERE id = \(bind: id) AND disabled_at IS NULL").run()
             try await db.raw("UPDATE logins SET revoked_at = \(bind: time) WHERE user_id = \(bind: id) AND revoked_at IS NULL").run()
             try await SQLAuditLog.append([audit], on: db, engine: engine, heads: heads)
-            return true
+            // Also ends the streams of a disabled patient's viewers: they re-check the subject.
+            _ = try await SampleEventLog.append(
+                .subject(username), organization: organization, at: audit.occurredAt, on: db, engine: engine)
+            return try await SampleEventLog.append(
+                .user(username), organization: organization, at: audit.occurredAt, on: db, engine: engine)
         }
+        guard let cursor else { return false }
+        events.committed(cursor)
+        return true
     }
 
     static func summary(from row: any SQLRow) throws -> UserSummary? {

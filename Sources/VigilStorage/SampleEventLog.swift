@@ -7,12 +7,14 @@ import VigilCore
 /// committed — which is what lets a reader that saw cursor N know nothing below N can still appear.
 public struct SampleEventLog: Sendable {
     let driver: any DatabaseDriver
+    let signal: SampleEventSignal
     /// PostgreSQL's notification channel; the payload is the new cursor.
     public static let channel = "vigil_sample_events"
     static let appendLock = 7_361_030
 
-    init(driver: any DatabaseDriver) {
+    init(driver: any DatabaseDriver, signal: SampleEventSignal) {
         self.driver = driver
+        self.signal = signal
     }
 
     /// Appends the batch's new samples (none: nothing) and returns the cursor.
@@ -26,12 +28,46 @@ public struct SampleEventLog: Sendable {
             SampleJSONWriter.append(sample, to: &json)
         }
         json.append(UInt8(ascii: "]"))
+        return try await appendRow(
+            kind: .samples, organization: organization, subject: subject.value, sampleCount: samples.count,
+            payload: String(decoding: json, as: UTF8.self), committedAt: committedAt, on: db, engine: engine)
+    }
+
+    /// Appends an access change in the transaction that made it; nodes re-check the affected streams
+    /// before delivering anything committed later.
+    static func append(
+        _ change: AccessChange, organization: String, at time: Int64, on db: any SQLDatabase, engine: SQLEngine
+    )
+        async throws -> Int64
+    {
+        var subject = ""
+        if case .subject(let name) = change { subject = name }
+        return try await appendRow(
+            kind: .access, organization: organization, subject: subject, sampleCount: 0, payload: change.json, committedAt: time,
+            on: db, engine: engine)
+    }
+
+    /// Appends a realtime-session change in its own transaction and tells this node's hub.
+    public func append(_ change: SessionChange, organization: String, subject: String) async throws -> Int64 {
+        let cursor = try await driver.write { [engine = driver.engine] db in
+            try await Self.appendRow(
+                kind: .session, organization: organization, subject: subject, sampleCount: 0, payload: change.json,
+                committedAt: change.at, on: db, engine: engine)
+        }
+        signal.committed(cursor)
+        return cursor
+    }
+
+    private static func appendRow(
+        kind: SampleEvent.Kind, organization: String, subject: String, sampleCount: Int, payload: String, committedAt: Int64,
+        on db: any SQLDatabase, engine: SQLEngine
+    ) async throws -> Int64 {
         if engine == .postgres { try await db.raw("SELECT pg_advisory_xact_lock(\(literal: appendLock))").run() }
         let row = try await db.raw(
             """
-            INSERT INTO sample_events (organization, subject, sample_count, samples, committed_at)
-            VALUES (\(bind: organization), \(bind: subject.value), \(bind: samples.count), \(bind: String(decoding: json, as: UTF8.self)),
-                    \(bind: committedAt))
+            INSERT INTO sample_events (organization, subject, sample_count, samples, committed_at, kind)
+            VALUES (\(bind: organization), \(bind: subject), \(bind: sampleCount), \(bind: payload), \(bind: committedAt),
+                    \(bind: kind.rawValue))
             RETURNING cursor
             """
         ).first()
@@ -41,9 +77,11 @@ public struct SampleEventLog: Sendable {
         return cursor
     }
 
-    /// Events with `after < cursor <= upTo` (all subjects, or one), in cursor order, at most `limit`.
-    public func events(after: Int64, upTo: Int64? = nil, subject: SubjectID? = nil, limit: Int) async throws -> [SampleEvent] {
-        var sql = "SELECT cursor, organization, subject, sample_count, samples FROM sample_events WHERE cursor > ?"
+    /// Events with `after < cursor <= upTo` (all subjects, or one; all kinds, or some), in cursor order, at most `limit`.
+    public func events(
+        after: Int64, upTo: Int64? = nil, subject: SubjectID? = nil, kinds: [SampleEvent.Kind]? = nil, limit: Int
+    ) async throws -> [SampleEvent] {
+        var sql = "SELECT \(Self.columns) FROM sample_events WHERE cursor > ?"
         var binds: [FastBind] = [.integer(after)]
         if let upTo {
             sql += " AND cursor <= ?"
@@ -53,13 +91,33 @@ public struct SampleEventLog: Sendable {
             sql += " AND subject = ?"
             binds.append(.text(subject.value))
         }
-        sql += " ORDER BY cursor LIMIT \(limit)"
-        return try await driver.rows(sql, binds).map { row in
-            guard row.count == 5, let cursor = row[0].integer, let organization = row[1].text, let subject = row[2].text,
-                let count = row[3].integer, let samples = row[4].text
-            else { throw StorageError.corruptRow("unexpected sample event row") }
-            return SampleEvent(cursor: cursor, organization: organization, subject: subject, sampleCount: Int(count), samplesJSON: samples)
+        if let kinds {
+            sql += " AND kind IN (" + kinds.map { _ in "?" }.joined(separator: ", ") + ")"
+            binds += kinds.map { .text($0.rawValue) }
         }
+        sql += " ORDER BY cursor LIMIT \(limit)"
+        return try await driver.rows(sql, binds).map(Self.event)
+    }
+
+    /// Session changes committed at or after `time` (microseconds), in cursor order: what a starting node
+    /// replays to know the sessions still alive.
+    public func sessionChanges(since time: Int64) async throws -> [SampleEvent] {
+        try await driver.rows(
+            "SELECT \(Self.columns) FROM sample_events WHERE kind = ? AND committed_at >= ? ORDER BY cursor",
+            [.text(SampleEvent.Kind.session.rawValue), .integer(time)]
+        ).map(Self.event)
+    }
+
+    static let columns = "cursor, organization, subject, sample_count, samples, kind, committed_at"
+
+    static func event(_ row: [FastValue]) throws -> SampleEvent {
+        guard row.count == 7, let cursor = row[0].integer, let organization = row[1].text, let subject = row[2].text,
+            let count = row[3].integer, let payload = row[4].text, let kind = row[5].text.flatMap(SampleEvent.Kind.init(rawValue:)),
+            let committedAt = row[6].integer
+        else { throw StorageError.corruptRow("unexpected sample event row") }
+        return SampleEvent(
+            cursor: cursor, organization: organization, subject: subject, sampleCount: Int(count), samplesJSON: payload, kind: kind,
+            committedAt: committedAt)
     }
 
     /// The newest cursor (0 when there is none).

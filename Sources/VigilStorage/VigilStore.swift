@@ -40,9 +40,9 @@ public final class VigilStore: Service {
         self.driver = driver
         let heads = AuditHeadCache()
         self.samples = SQLSampleRepository(driver: driver, heads: heads, events: sampleEventSignal)
-        self.sampleEvents = SampleEventLog(driver: driver)
-        self.auth = SQLAuthRepository(driver: driver, heads: heads)
-        self.access = SQLAccessRepository(driver: driver, heads: heads)
+        self.sampleEvents = SampleEventLog(driver: driver, signal: sampleEventSignal)
+        self.auth = SQLAuthRepository(driver: driver, heads: heads, events: sampleEventSignal)
+        self.access = SQLAccessRepository(driver: driver, heads: heads, events: sampleEventSignal)
         self.analyses = SQLAnalysisJobRepository(driver: driver, heads: heads)
         self.audit = SQLAuditLog(driver: driver, heads: heads)
         self.description = description

@@ -45,6 +45,51 @@ struct SessionTests {
         }
     }
 
+    @Test("two nodes on one PostgreSQL share a session: presence, messages with one sequence, history for a late joiner")
+    func twoNodes() async throws {
+        guard Backend.all.contains(.postgres) else { return }
+        try await ScratchDatabase.with(.postgres) { url in
+            try await TestApp.run(.postgres, url: url, testing: .live) { nodeA in
+                let (patient, patientToken) = try await nodeA.patient()
+                let clinician = try await nodeA.addUser(.clinician)
+                let granted = try await nodeA.post(
+                    "/v1/subjects/\(patient)/grants", json: #"{"grantee":"\#(clinician.name)","scope":"read"}"#, token: patientToken)
+                #expect(granted.status == .created)
+                let clinicianToken = try await nodeA.login(clinician.name, clinician.password).accessToken
+                let session = "\(patient):across"
+                try await TestApp.run(.postgres, url: url, testing: .live) { nodeB in
+                    let bothSaid: @Sendable (StreamProbe) -> Bool = { probe in
+                        probe.sessionEvents().filter { $0["event"] as? String == "message" }.count >= 2
+                    }
+                    async let patientSide = nodeA.stream(token: patientToken, until: bothSaid) { send, probe in
+                        try await send(#"{"type":"session.join","session":"\#(session)"}"#)
+                        try await probe.wait("the clinician on node B") { $0.has("joined", user: clinician.name) }
+                        try await send(#"{"type":"text","session":"\#(session)","text":"from A"}"#)
+                    }
+                    async let clinicianSide = nodeB.stream(token: clinicianToken, until: bothSaid) { send, probe in
+                        try await send(#"{"type":"session.join","session":"\#(session)"}"#)
+                        try await probe.wait("the patient's message") { $0.has("message") }
+                        try await send(#"{"type":"text","session":"\#(session)","text":"from B"}"#)
+                    }
+                    let (patientProbe, clinicianProbe) = try await (patientSide, clinicianSide)
+                    for probe in [patientProbe, clinicianProbe] {
+                        let messages = probe.sessionEvents().filter { $0["event"] as? String == "message" }
+                        #expect(messages.map { $0["text"] as? String } == ["from A", "from B"])
+                        #expect(messages.map { $0["seq"] as? Int } == [1, 2])
+                    }
+                    #expect(clinicianProbe.has("joined", user: patient))
+                    // A late joiner on node B gets the history both nodes wrote.
+                    let late = try await nodeB.stream(
+                        token: patientToken, until: { $0.sessionEvents().filter { $0["event"] as? String == "message" }.count >= 2 }
+                    ) { send, _ in
+                        try await send(#"{"type":"session.join","session":"\#(session)"}"#)
+                    }
+                    #expect(late.sessionEvents().filter { $0["event"] as? String == "message" }.map { $0["seq"] as? Int } == [1, 2])
+                }
+            }
+        }
+    }
+
     @Test("an idle session ends after 30 minutes: the cleanup service closes it and tells its members (injected clock)")
     func idleExpiry() async throws {
         let clock = ManualJobClock()

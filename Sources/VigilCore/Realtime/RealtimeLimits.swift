@@ -30,6 +30,8 @@ public struct RealtimeLimits: Sendable, Equatable {
     public var sessionTTL: Int64 = 24 * 3_600 * microsecondsPerSecond
     /// A session expires after this long without messages or joins.
     public var sessionIdleTimeout: Int64 = 30 * 60 * microsecondsPerSecond
+    /// How often every live stream's access is re-checked (grants that expired end their streams), µs.
+    public var accessRecheckInterval: Int64 = 30 * microsecondsPerSecond
     /// How often the session service calls `SessionStore.cleanup(now:)`.
     public var sessionCleanupInterval: Int64 = 5 * 60 * microsecondsPerSecond
     /// Time a connection without an Authorization header has to send its `auth` message.

@@ -16,8 +16,9 @@ public enum RealtimeServerMessage: Sendable, Equatable {
     case status(subscriptions: [String], sessions: [String], correlationID: String?)
     /// `{"type":"subscribed","subject","types"?,"id"?}`: `types` sorted, absent when all types are streamed.
     case subscribed(subject: String, types: Set<String>?, correlationID: String?)
-    /// `{"type":"unsubscribed","subject","id"?}`.
-    case unsubscribed(subject: String, correlationID: String?)
+    /// `{"type":"unsubscribed","subject","reason"?,"id"?}`: `reason` is set when the server ended the
+    /// subscription (`access_revoked`: the caller may no longer read the subject).
+    case unsubscribed(subject: String, reason: String? = nil, correlationID: String?)
 
     /// The message as UTF-8 JSON bytes.
     public func encoded() -> [UInt8] {
@@ -55,9 +56,10 @@ public enum RealtimeServerMessage: Sendable, Equatable {
             writer.string("subject", subject)
             if let types { writer.strings("types", types.sorted()) }
             writer.optionalString("id", id)
-        case .unsubscribed(let subject, let id):
+        case .unsubscribed(let subject, let reason, let id):
             writer.string("type", "unsubscribed")
             writer.string("subject", subject)
+            writer.optionalString("reason", reason)
             writer.optionalString("id", id)
         }
         return writer.finish()

@@ -26,6 +26,8 @@ public struct RealtimeSession: Sendable {
     public internal(set) var allowedParticipants: Set<String>
     /// Users currently joined.
     public internal(set) var present: Set<String> = []
+    /// The nodes each present user is joined from (a user is present while any node has them).
+    var presence: [String: Set<String>] = [:]
     /// Creation time, microseconds.
     public let createdAt: Int64
     /// Last message or join, microseconds; drives the idle timeout.

@@ -78,12 +78,9 @@ public struct SessionStore: Sendable {
     /// Marks `user` present; returns false when they already were (a second device). Counts as activity.
     @discardableResult
     public mutating func join(_ id: String, user: String, now: Int64) throws(Failure) -> Bool {
-        let session = try visibleSession(id, for: user, now: now)
-        let isNew = !session.present.contains(user)
-        if isNew && session.present.count >= limits.maxParticipantsPerSession { throw .sessionFull }
-        sessions[id]?.present.insert(user)
-        sessions[id]?.lastActivity = now
-        return isNew
+        _ = try visibleSession(id, for: user, now: now)
+        try checkJoin(id, user: user, now: now)
+        return apply(SessionChange(session: id, node: "", user: user, action: .joined, at: now)) != nil
     }
 
     /// Marks `user` absent. Call when the user's last connection leaves the session. Not activity: a session
@@ -91,18 +88,83 @@ public struct SessionStore: Sendable {
     public mutating func leave(_ id: String, user: String, now: Int64) throws(Failure) {
         let session = try visibleSession(id, for: user, now: now)
         guard session.present.contains(user) else { throw .notInSession }
-        sessions[id]?.present.remove(user)
+        _ = apply(SessionChange(session: id, node: "", user: user, action: .left, at: now))
     }
 
     /// Appends a chat message from `sender`, who must have joined; returns it with its sequence number.
     public mutating func post(_ text: ChatText, to id: String, from sender: String, now: Int64) throws(Failure) -> RealtimeSessionMessage {
-        let session = try visibleSession(id, for: sender, now: now)
-        guard session.present.contains(sender) else { throw .notInSession }
-        let message = RealtimeSessionMessage(sequence: session.nextSequence, sender: sender, text: text, sentAt: now)
-        sessions[id]?.history.append(message)
-        sessions[id]?.nextSequence += 1
-        sessions[id]?.lastActivity = now
+        try checkPost(id, from: sender, now: now)
+        guard
+            case .message(let message)? = apply(
+                SessionChange(session: id, node: "", user: sender, action: .message, text: text.value, at: now))
+        else { throw .notFound }
         return message
+    }
+
+    /// Whether `user` may join `id` now (the caller decided they may take part): a missing session is
+    /// created by the join, within the node's cap; a live one must have room unless they are present.
+    public mutating func checkJoin(_ id: String, user: String, now: Int64) throws(Failure) {
+        guard let existing = sessions[id], !isExpired(existing, now: now) else {
+            if sessions.count >= limits.maxSessionsPerNode { _ = cleanup(now: now) }
+            guard sessions.count < limits.maxSessionsPerNode else { throw .tooManySessions }
+            return
+        }
+        if !existing.present.contains(user) && existing.present.count >= limits.maxParticipantsPerSession { throw .sessionFull }
+    }
+
+    /// Whether `sender` may post to `id` now: a live session they are present in.
+    public func checkPost(_ id: String, from sender: String, now: Int64) throws(Failure) {
+        guard try visibleSession(id, for: sender, now: now).present.contains(sender) else { throw .notInSession }
+    }
+
+    /// Applies a change accepted by some node (this one or another), in outbox order, and returns what
+    /// the session's members are told (nil: nothing visible changed). Every node applies the same
+    /// changes in the same order, so they agree on presence, history and sequence numbers. Checks were
+    /// made by the accepting node; a change for a session that ended since is dropped, except a join,
+    /// which starts it anew.
+    public mutating func apply(_ change: SessionChange) -> RealtimeSessionEvent? {
+        let id = change.session
+        let now = change.at
+        let live = sessions[id].map { !isExpired($0, now: now) } ?? false
+        switch change.action {
+        case .joined:
+            if !live {
+                sessions[id] = RealtimeSession(
+                    id: id, allowedParticipants: [], createdAt: now, historyCapacity: limits.messagesKeptPerSession)
+            }
+            sessions[id]!.allowedParticipants.insert(change.user)
+            let wasPresent = sessions[id]!.present.contains(change.user)
+            sessions[id]!.presence[change.user, default: []].insert(change.node)
+            sessions[id]!.present.insert(change.user)
+            sessions[id]!.lastActivity = max(sessions[id]!.lastActivity, now)
+            return wasPresent ? nil : .joined(user: change.user)
+        case .left:
+            guard live, sessions[id]!.presence[change.user]?.remove(change.node) != nil else { return nil }
+            guard sessions[id]!.presence[change.user]!.isEmpty else { return nil }
+            sessions[id]!.presence[change.user] = nil
+            sessions[id]!.present.remove(change.user)
+            return .left(user: change.user)
+        case .message:
+            guard live, let raw = change.text, let text = try? ChatText(sanitizing: raw, maxScalars: .max) else { return nil }
+            let message = RealtimeSessionMessage(sequence: sessions[id]!.nextSequence, sender: change.user, text: text, sentAt: now)
+            sessions[id]!.history.append(message)
+            sessions[id]!.nextSequence += 1
+            sessions[id]!.lastActivity = max(sessions[id]!.lastActivity, now)
+            return .message(message)
+        }
+    }
+
+    /// The live session `id` whoever asks (the caller checked access to its subject); nil when missing or expired.
+    public func liveSession(_ id: String, now: Int64) -> RealtimeSession? {
+        guard let session = sessions[id], !isExpired(session, now: now) else { return nil }
+        return session
+    }
+
+    /// Ids of the sessions held whose subject (the part before `:`) is `subject`. Visits every session
+    /// (at most `maxSessionsPerNode`); used only when a subject's access changes.
+    public func sessionIDs(ofSubject subject: String) -> [String] {
+        let prefix = subject + ":"
+        return sessions.keys.filter { $0.hasPrefix(prefix) }.sorted()
     }
 
     /// Kept messages after `sequence` (0 for all), for a participant catching up.

@@ -3,52 +3,109 @@ import ServiceLifecycle
 import VigilCore
 import VigilStorage
 
-/// Delivers committed sample events to stream subscribers, in cursor order, exactly once.
+/// What re-checking a live stream's access found.
+enum StreamAccess: Sendable, Equatable {
+    case allowed
+    /// The caller may no longer read the subject (grant revoked or expired, care team changed…).
+    case denied
+    /// The caller's login ended (logout, refresh-token reuse, user disabled).
+    case signedOut
+}
+
+/// Delivers committed sample events to stream subscribers, in cursor order, exactly once, and applies
+/// the outbox's other events in the same order: access changes (re-check the affected subscriptions
+/// before anything later is delivered) and realtime-session changes (so every node agrees on sessions).
 ///
-/// One loop reads the outbox after the last cursor it dispatched whenever a batch commits (signalled in
-/// process, and by PostgreSQL `NOTIFY` from other nodes) and hands each event to the subject's
-/// subscribers (a dictionary lookup, never a scan). A subscription with `since` is registered first and
-/// snapshots the dispatched cursor H in the same actor turn; it replays `(since, H]` from the table while
-/// live events (all > H) queue behind the replay: no gap, no duplicate.
+/// One drain at a time reads the outbox after the last cursor it dispatched whenever something commits
+/// (signalled in process, and by PostgreSQL `NOTIFY` from other nodes) and hands each event to the
+/// subject's subscribers (a dictionary lookup, never a scan). A subscription with `since` is registered
+/// first and snapshots the dispatched cursor H in the same actor turn; it replays `(since, H]` from the
+/// table while live events (all > H) queue behind the replay: no gap, no duplicate.
 actor StreamHub {
     let log: SampleEventLog
     let logger: Logger
+    let limits: RealtimeLimits
+    /// This node's id in session changes.
+    let node: String
+    /// Re-checks a caller's access to a subject (no audit: the stream was audited when it started).
+    let check: @Sendable (Identity, String) async -> StreamAccess
     private(set) var dispatched: Int64 = 0
     private var started = false
+    private var draining = false
+    private var drainAgain = false
+    private var sweepDue = false
     /// Connections by id, user, subject and session: every lookup is a dictionary access.
     var registry: ConnectionRegistry<Int>
     var connections: [Int: StreamConnection] = [:]
-    /// Realtime sessions of this node, with their last messages.
+    /// Realtime sessions as every node sees them, with their last messages.
     var sessions: SessionStore
     let clock: any JobClock
     /// Live events held back per (connection, subject) while that subscription's replay runs.
     private var pending: [Int: [String: [SampleEvent]]] = [:]
-    private(set) var counters = Counters()
+    var counters = Counters()
 
     struct Counters: Sendable, Equatable {
         var eventsDispatched = 0
         var messagesSent = 0
         var slowConsumersDropped = 0
+        var accessRechecks = 0
+        var subscriptionsRevoked = 0
     }
 
-    init(log: SampleEventLog, limits: RealtimeLimits, clock: any JobClock, logger: Logger) {
+    init(
+        log: SampleEventLog, limits: RealtimeLimits, clock: any JobClock, node: String,
+        check: @escaping @Sendable (Identity, String) async -> StreamAccess, logger: Logger
+    ) {
         self.log = log
         self.logger = logger
+        self.limits = limits
         self.clock = clock
+        self.node = node
+        self.check = check
         self.registry = ConnectionRegistry(limits: limits)
         self.sessions = SessionStore(limits: limits)
     }
 
-    /// Starts from the newest cursor: events committed before the process started are replayed on request only.
+    /// Starts from the newest cursor (events committed before are replayed on request only), after
+    /// rebuilding the sessions still alive from their changes.
     func start() async throws {
         guard !started else { return }
-        dispatched = try await log.latestCursor()
+        let latest = try await log.latestCursor()
+        for event in try await log.sessionChanges(since: clock.nowMicros - limits.sessionTTL) where event.cursor <= latest {
+            if let change = SessionChange(json: event.samplesJSON) { _ = sessions.apply(change) }
+        }
+        dispatched = latest
         started = true
     }
 
-    /// Reads and dispatches everything committed after the last dispatched cursor.
+    /// Reads and dispatches everything committed after the last dispatched cursor. One drain runs at a
+    /// time (a call during a drain makes it read once more), so an access re-check finishes before any
+    /// later event is delivered.
     func dispatchCommitted() async {
         guard started else { return }
+        if draining {
+            drainAgain = true
+            return
+        }
+        draining = true
+        repeat {
+            drainAgain = false
+            if sweepDue {
+                sweepDue = false
+                await recheck(.everyone)
+            }
+            await drain()
+        } while drainAgain
+        draining = false
+    }
+
+    /// Re-checks every stream's access before the next delivery (grants that expired since).
+    func sweep() async {
+        sweepDue = true
+        await dispatchCommitted()
+    }
+
+    private func drain() async {
         while true {
             let events: [SampleEvent]
             do {
@@ -59,9 +116,12 @@ actor StreamHub {
                 logger.error("reading sample events failed", metadata: ["error": "\(error)"])
                 return
             }
-            // Several signals may run this at once (actor reentrancy at the read): skip what another run delivered.
             for event in events where event.cursor > dispatched {
-                deliver(event)
+                switch event.kind {
+                case .samples: deliver(event)
+                case .access: if let change = AccessChange(json: event.samplesJSON) { await recheck(.init(change)) }
+                case .session: if let change = SessionChange(json: event.samplesJSON) { apply(change) }
+                }
                 dispatched = event.cursor
                 counters.eventsDispatched += 1
             }
@@ -89,7 +149,7 @@ actor StreamHub {
         }
     }
 
-    private func send(_ event: SampleEvent, to id: Int) {
+    func send(_ event: SampleEvent, to id: Int) {
         let types = registry.subscriptions(of: id)[event.subject] ?? nil
         if let message = StreamMessages.sample(event, types: types) { send(message, to: id) }
     }
@@ -108,11 +168,16 @@ actor StreamHub {
         connections[connection.id] = connection
     }
 
-    func close(_ connection: StreamConnection) {
-        for session in registry.sessions(of: connection.id) { leave(connection, session: session) }
+    func close(_ connection: StreamConnection) async {
+        let user = connection.identity.username.value
+        // A user is present while any of their devices is in the session.
+        let leaving = registry.sessions(of: connection.id).filter {
+            !registry.userHasOtherConnection(user, in: $0, excluding: connection.id)
+        }
         _ = registry.unregister(connection.id)
         connections[connection.id] = nil
         pending[connection.id] = nil
+        for session in leaving.sorted() { await record(.left, by: connection, in: session) }
     }
 
     /// Registers a subscription and returns the cursor H it starts after. With `replay`, live events wait
@@ -151,6 +216,8 @@ struct StreamHubService: Service {
     let hub: StreamHub
     let store: VigilStore
     let ready: @Sendable () async -> Void
+    /// How often every stream's access is re-checked, microseconds.
+    let recheckInterval: Int64
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -158,6 +225,13 @@ struct StreamHubService: Service {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await _ in store.sampleEventSignal.cursors { await hub.dispatchCommitted() }
+                }
+                group.addTask {
+                    // Grants that expire end their streams within one interval.
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .microseconds(recheckInterval))
+                        await hub.sweep()
+                    }
                 }
                 group.addTask {
                     while !Task.isCancelled {

@@ -168,18 +168,15 @@ final class StreamSession: Sendable {
         } catch let error as VigilError where error.kind == .notFound {
             return try await refuse(refusal)
         }
-        let history: [RealtimeSessionMessage]
+        let sent: Int
         do {
-            history = try await hub.join(connection, session: session)
+            sent = try await hub.join(connection, session: session, correlationID: id)
         } catch {
             return try await refuse(Self.sessionError(error, id: id))
         }
-        for message in history {
-            connection.send(RealtimeServerMessage.session(session: session, event: .message(message), correlationID: id).encoded())
-        }
         try await endpoint.access.audit.record(
             request.event(
-                .sessionJoin, resourceType: "Communication", subject: subject.value, count: history.count, outcome: .success,
+                .sessionJoin, resourceType: "Communication", subject: subject.value, count: sent, outcome: .success,
                 at: endpoint.access.nowMicroseconds))
     }
 
@@ -231,7 +228,7 @@ final class StreamSession: Sendable {
         var replayed = 0
         if var after = since {
             while after < upTo {
-                let page = try await endpoint.events.events(after: after, upTo: upTo, subject: subject, limit: 1_000)
+                let page = try await endpoint.events.events(after: after, upTo: upTo, subject: subject, kinds: [.samples], limit: 1_000)
                 for event in page {
                     if let bytes = StreamMessages.sample(event, types: types) { connection.send(bytes) }
                     replayed += event.sampleCount
