@@ -110,7 +110,8 @@ func makeServices(
             }
         }, logger: logger)
     let stream = StreamEndpoint(
-        hub: hub, auth: auth, access: access, events: store.sampleEvents, limits: config.stream, rejections: rejections)
+        hub: hub, auth: auth, access: access, events: store.sampleEvents, limits: config.stream, rejections: rejections,
+        audio: store.sessionAudio, logger: logger)
     return Services(
         auth: auth,
         rejections: rejections,

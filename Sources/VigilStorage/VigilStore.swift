@@ -14,6 +14,8 @@ public final class VigilStore: Service {
     public let audit: SQLAuditLog
     public let analyses: SQLAnalysisJobRepository
     public let sampleEvents: SampleEventLog
+    /// Session audio between nodes (PostgreSQL `NOTIFY`; nothing to do on SQLite).
+    public let sessionAudio: SessionAudioBus
     /// Batches committed by this process (the stream hub listens).
     public let sampleEventSignal = SampleEventSignal()
     /// A redacted form of the URL, safe for logs.
@@ -41,6 +43,7 @@ public final class VigilStore: Service {
         let heads = AuditHeadCache()
         self.samples = SQLSampleRepository(driver: driver, heads: heads, events: sampleEventSignal)
         self.sampleEvents = SampleEventLog(driver: driver, signal: sampleEventSignal)
+        self.sessionAudio = SessionAudioBus(driver: driver)
         self.auth = SQLAuthRepository(driver: driver, heads: heads, events: sampleEventSignal)
         self.access = SQLAccessRepository(driver: driver, heads: heads, events: sampleEventSignal)
         self.analyses = SQLAnalysisJobRepository(driver: driver, heads: heads)

@@ -61,12 +61,18 @@ struct SessionTests {
                     let bothSaid: @Sendable (StreamProbe) -> Bool = { probe in
                         probe.sessionEvents().filter { $0["event"] as? String == "message" }.count >= 2
                     }
-                    async let patientSide = nodeA.stream(token: patientToken, until: bothSaid) { send, probe in
+                    // 20 kB: several notifications' worth, put back together on node B.
+                    let audio = try RealtimeAudioFrame(session: session, payload: (0..<20_000).map { UInt8(truncatingIfNeeded: $0 * 7) })
+                        .encoded()
+                    async let patientSide = nodeA.stream(token: patientToken, until: bothSaid, binary: audio) { send, probe in
                         try await send(#"{"type":"session.join","session":"\#(session)"}"#)
                         try await probe.wait("the clinician on node B") { $0.has("joined", user: clinician.name) }
                         try await send(#"{"type":"text","session":"\#(session)","text":"from A"}"#)
+                        try await send("<binary>")
                     }
-                    async let clinicianSide = nodeB.stream(token: clinicianToken, until: bothSaid) { send, probe in
+                    async let clinicianSide = nodeB.stream(
+                        token: clinicianToken, until: { bothSaid($0) && !$0.binary.withLock { $0 }.isEmpty }
+                    ) { send, probe in
                         try await send(#"{"type":"session.join","session":"\#(session)"}"#)
                         try await probe.wait("the patient's message") { $0.has("message") }
                         try await send(#"{"type":"text","session":"\#(session)","text":"from B"}"#)
@@ -78,6 +84,8 @@ struct SessionTests {
                         #expect(messages.map { $0["seq"] as? Int } == [1, 2])
                     }
                     #expect(clinicianProbe.has("joined", user: patient))
+                    let frames = clinicianProbe.binary.withLock { $0 }
+                    #expect(frames.count == 1 && frames.first == audio, "audio crosses nodes byte for byte (\(frames.map(\.count)) bytes)")
                     // A late joiner on node B gets the history both nodes wrote.
                     let late = try await nodeB.stream(
                         token: patientToken, until: { $0.sessionEvents().filter { $0["event"] as? String == "message" }.count >= 2 }

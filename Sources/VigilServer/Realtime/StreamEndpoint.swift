@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
+import Logging
 import NIOCore
 import Synchronization
 import VigilCore
@@ -17,6 +18,8 @@ final class StreamEndpoint: Sendable {
     let events: SampleEventLog
     let limits: RealtimeLimits
     let rejections: RejectedTokenAudit
+    let audio: SessionAudioBus
+    let logger: Logger
     private let state = Mutex(State())
 
     struct State {
@@ -26,10 +29,12 @@ final class StreamEndpoint: Sendable {
 
     init(
         hub: StreamHub, auth: AuthService, access: AccessControl, events: SampleEventLog, limits: RealtimeLimits,
-        rejections: RejectedTokenAudit
+        rejections: RejectedTokenAudit, audio: SessionAudioBus, logger: Logger
     ) {
         self.hub = hub
         self.rejections = rejections
+        self.audio = audio
+        self.logger = logger
         self.auth = auth
         self.access = access
         self.events = events

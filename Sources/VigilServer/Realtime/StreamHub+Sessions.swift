@@ -77,7 +77,14 @@ extension StreamHub {
         broadcast(.session(session: change.session, event: event, correlationID: nil), to: change.session)
     }
 
-    /// Relays an audio frame to the session's other connections.
+    /// Relays a frame another node published to this node's members of its session.
+    func relayRemote(_ bytes: [UInt8]) {
+        guard case .success(let frame) = RealtimeAudioFrame.decode(bytes, maxBytes: limits.maxAudioFrameBytes) else { return }
+        for member in registry.members(of: frame.session) { connections[member]?.sendBinary(bytes) }
+    }
+
+    /// Relays an audio frame to the session's other connections on this node (the caller publishes it to
+    /// the other nodes).
     func relay(_ frame: RealtimeAudioFrame, from connection: StreamConnection) throws(SessionRefusal) {
         guard registry.sessions(of: connection.id).contains(frame.session) else { throw .failure(.notInSession) }
         let bytes = frame.encoded()

@@ -227,6 +227,15 @@ struct StreamHubService: Service {
                     for await _ in store.sampleEventSignal.cursors { await hub.dispatchCommitted() }
                 }
                 group.addTask {
+                    while !Task.isCancelled {
+                        do {
+                            try await store.sessionAudio.listen(ignoring: hub.node) { frame in await hub.relayRemote(frame) }
+                        } catch {
+                            try? await Task.sleep(for: .seconds(1))
+                        }
+                    }
+                }
+                group.addTask {
                     // Grants that expire end their streams within one interval.
                     while !Task.isCancelled {
                         try? await Task.sleep(for: .microseconds(recheckInterval))

@@ -202,7 +202,17 @@ final class StreamSession: Sendable {
         switch RealtimeAudioFrame.decode(bytes, maxBytes: limits.maxAudioFrameBytes) {
         case .failure(let error): try await refuse(error)
         case .success(let frame):
-            do { try await hub.relay(frame, from: connection) } catch { try await refuse(Self.sessionError(error, id: nil)) }
+            do {
+                try await hub.relay(frame, from: connection)
+            } catch {
+                return try await refuse(Self.sessionError(error, id: nil))
+            }
+            do {
+                try await endpoint.audio.publish(bytes, from: hub.node)
+            } catch {
+                // Audio is live only: a frame that could not reach the other nodes is lost, like a dropped packet.
+                endpoint.logger.warning("relaying audio to other nodes failed", metadata: ["error": "\(error)"])
+            }
         }
     }
 
