@@ -25,7 +25,9 @@ public func buildApplication(
         server: .http1WebSocketUpgrade(
             configuration: .init(
                 http1: .init(idleTimeout: .seconds(75)),
-                ws: .init(maxFrameSize: services.stream.limits.maxAudioFrameBytes, autoPing: .enabled(timePeriod: .seconds(30)))),
+                ws: .init(
+                    maxFrameSize: services.stream.limits.maxAudioFrameBytes,
+                    autoPing: .enabled(timePeriod: .microseconds(services.stream.limits.heartbeatInterval)))),
             shouldUpgrade: { [stream = services.stream] request, _, _ in await stream.shouldUpgrade(request) }),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Vigil"),
         services: [
@@ -34,6 +36,9 @@ public func buildApplication(
                 hub: services.stream.hub, store: store, ready: services.startup.wait,
                 recheckInterval: config.stream.accessRecheckInterval),
             SessionJanitorService(hub: services.stream.hub, clock: analysis.clock, interval: config.stream.sessionCleanupInterval),
+            OutboxJanitorService(
+                log: store.sampleEvents, clock: analysis.clock, now: { [access = services.stream.access] in access.nowMicroseconds },
+                limits: config.stream, logger: logger, ready: services.startup.wait),
         ],
         logger: logger
     )

@@ -120,6 +120,8 @@ public struct VigilConfig: Sendable {
         if let count = try integer("VIGIL_STREAM_MAX_CONNECTIONS", 1...1_000_000) { config.stream.maxConnectionsPerNode = count }
         if let count = try integer("VIGIL_STREAM_MESSAGES_PER_MINUTE", 1...100_000) { config.stream.messagesPerMinute = count }
         if let count = try integer("VIGIL_STREAM_SEND_BUFFER", 1...100_000) { config.stream.sendBufferMessages = count }
+        if let days = try integer("VIGIL_STREAM_RETENTION_DAYS", 1...3_650) { config.stream.eventRetention = Int64(days) * 86_400_000_000 }
+        if let seconds = try integer("VIGIL_STREAM_HEARTBEAT", 1...3_600) { config.stream.heartbeatInterval = Int64(seconds) * 1_000_000 }
         if let seconds = try integer("VIGIL_STREAM_ACCESS_RECHECK", 1...3_600) {
             config.stream.accessRecheckInterval = Int64(seconds) * 1_000_000
         }

@@ -106,6 +106,9 @@ public struct Migrator: Sendable {
             [
                 "ALTER TABLE sample_events ADD COLUMN kind TEXT NOT NULL DEFAULT 'samples'",
                 "CREATE INDEX sample_events_kind ON sample_events (kind, committed_at)",
+                "CREATE INDEX sample_events_committed ON sample_events (committed_at)",
+                "CREATE TABLE stream_outbox_state (id INTEGER PRIMARY KEY, pruned_through BIGINT NOT NULL)",
+                "INSERT INTO stream_outbox_state (id, pruned_through) VALUES (1, 0)",
             ]
         },
     ]

@@ -141,20 +141,65 @@ public final class SampleEventSignal: Sendable {
 }
 
 extension SampleEventLog {
-    /// Calls `onCursor` for every cursor another process (or this one) announces on PostgreSQL, holding one
-    /// pooled connection; returns when cancelled, throws when the connection fails (the caller retries).
-    /// On SQLite there is only this process, so it waits for cancellation.
-    public func listen(_ onCursor: @escaping @Sendable (Int64) async -> Void) async throws {
+    /// Calls `onCursor` for every cursor a node (this one too) announces on PostgreSQL and `onAudio` for
+    /// every session audio frame another node publishes, holding one pooled connection for both
+    /// channels; returns when cancelled, throws when the connection fails (the caller retries). On
+    /// SQLite there is only this process, so it waits for cancellation.
+    public func listen(
+        onCursor: @escaping @Sendable (Int64) async -> Void, audioIgnoring node: String,
+        onAudio: @escaping @Sendable ([UInt8]) async -> Void
+    ) async throws {
         guard let postgres = driver as? PostgresDriver else {
             while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
             return
         }
         try await postgres.client.withConnection { connection in
-            try await connection.listen(on: Self.channel) { notifications in
-                for try await notification in notifications {
-                    if let cursor = Int64(notification.payload) { await onCursor(cursor) }
+            let cursors = try await connection.listen(Self.channel)
+            let frames = try await connection.listen(SessionAudioBus.channel)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for try await notification in cursors {
+                        if let cursor = Int64(notification.payload) { await onCursor(cursor) }
+                    }
                 }
+                group.addTask {
+                    var assembly = FrameAssembly()
+                    for try await notification in frames {
+                        if let frame = assembly.add(notification.payload, ignoring: node) { await onAudio(frame) }
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
             }
         }
+    }
+}
+
+extension SampleEventLog {
+    /// Deletes the events committed before `time` (microseconds), oldest first, `batch` rows per
+    /// transaction, and records the newest cursor deleted so a replay from before it is refused rather
+    /// than silently incomplete. Returns how many rows went.
+    public func prune(committedBefore time: Int64, batch: Int = 10_000) async throws -> Int {
+        var deleted = 0
+        while true {
+            let removed = try await driver.write { db -> Int in
+                let rows = try await db.raw(
+                    "SELECT cursor FROM sample_events WHERE committed_at < \(bind: time) ORDER BY cursor LIMIT \(unsafeRaw: String(batch))"
+                ).all()
+                guard let last = try rows.last?.decode(column: "cursor", as: Int64.self) else { return 0 }
+                try await db.raw("DELETE FROM sample_events WHERE cursor <= \(bind: last)").run()
+                try await db.raw(
+                    "UPDATE stream_outbox_state SET pruned_through = \(bind: last) WHERE id = 1 AND pruned_through < \(bind: last)"
+                ).run()
+                return rows.count
+            }
+            deleted += removed
+            if removed < batch { return deleted }
+        }
+    }
+
+    /// The newest cursor deleted by ``prune(committedBefore:batch:)`` (0: nothing yet): events up to it are gone.
+    public func prunedThrough() async throws -> Int64 {
+        try await driver.rows("SELECT pruned_through FROM stream_outbox_state WHERE id = 1", []).first?.first?.integer ?? 0
     }
 }

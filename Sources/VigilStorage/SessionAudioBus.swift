@@ -5,7 +5,8 @@ import VigilCore
 /// Carries realtime-session audio frames between nodes sharing one PostgreSQL, with `NOTIFY`: audio is
 /// relayed live and never stored. A frame larger than one notification (PostgreSQL allows under 8,000
 /// bytes) is split into base64 chunks sent in one transaction, which PostgreSQL delivers together and in
-/// order; receivers put them back together. With SQLite there is one node and nothing to carry.
+/// order; receivers put them back together (``SampleEventLog/listen(onCursor:audioIgnoring:onAudio:)``
+/// listens on the same connection as the sample events). With SQLite there is one node and nothing to carry.
 public struct SessionAudioBus: Sendable {
     let driver: any DatabaseDriver
     public static let channel = "vigil_session_audio"
@@ -32,23 +33,6 @@ public struct SessionAudioBus: Sendable {
         }
         try await driver.write { db in
             for chunk in chunks { try await db.raw("SELECT pg_notify(\(bind: Self.channel), \(bind: chunk))").run() }
-        }
-    }
-
-    /// Calls `onFrame` with every encoded frame another node publishes, holding one pooled connection;
-    /// returns when cancelled, throws when the connection fails (the caller retries).
-    public func listen(ignoring node: String, _ onFrame: @escaping @Sendable ([UInt8]) async -> Void) async throws {
-        guard let postgres = driver as? PostgresDriver else {
-            while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
-            return
-        }
-        try await postgres.client.withConnection { connection in
-            try await connection.listen(on: Self.channel) { notifications in
-                var assembly = FrameAssembly()
-                for try await notification in notifications {
-                    if let frame = assembly.add(notification.payload, ignoring: node) { await onFrame(frame) }
-                }
-            }
         }
     }
 }

@@ -23,9 +23,23 @@ struct ConfigTests {
         #expect(config.host == "0.0.0.0" && config.port == 9100 && config.resolvedDatabaseURL == "postgres://u@h/db")
     }
 
+    @Test("stream and audit settings come from their environment variables")
+    func streamSettings() throws {
+        let config = try VigilConfig.load(environment: [
+            "VIGIL_STREAM_HEARTBEAT": "5", "VIGIL_STREAM_ACCESS_RECHECK": "7", "VIGIL_AUDIT_REJECTED_PER_MINUTE": "3",
+            "VIGIL_STREAM_RETENTION_DAYS": "2",
+        ])
+        #expect(config.stream.heartbeatInterval == 5_000_000)
+        #expect(config.stream.accessRecheckInterval == 7_000_000)
+        #expect(config.auditRejectedPerMinute == 3)
+        #expect(config.stream.eventRetention == 2 * 86_400_000_000)
+    }
+
     @Test(
         "every bad value is refused with a message naming it",
         arguments: [
+            (["VIGIL_STREAM_HEARTBEAT": "0"], "VIGIL_STREAM_HEARTBEAT"),
+            (["VIGIL_STREAM_RETENTION_DAYS": "0"], "VIGIL_STREAM_RETENTION_DAYS"),
             (["VIGIL_PORT": "99999"], "VIGIL_PORT"),
             (["VIGIL_ENV": "staging"], "VIGIL_ENV"),
             (["VIGIL_DATABASE_URL": "mysql://x"], "database URL"),

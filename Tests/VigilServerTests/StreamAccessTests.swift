@@ -83,3 +83,43 @@ struct StreamAccessTests {
         }
     }
 }
+
+/// The stream outbox keeps `VIGIL_STREAM_RETENTION_DAYS` of events.
+@Suite("Stream outbox retention", .serialized)
+struct StreamRetentionTests {
+    @Test(
+        "events older than the retention are pruned hourly; a replay from before them is refused with cursor_expired",
+        arguments: Backend.all)
+    func retention(backend: Backend) async throws {
+        let clock = ManualJobClock()
+        let offset = Mutex<TimeInterval>(0)
+        try await ScratchDatabase.with(backend) { url in
+            try await TestApp.run(
+                backend, url: url, now: { Date().addingTimeInterval(offset.withLock { $0 }) }, analysis: AnalysisRuntime(clock: clock),
+                testing: .live
+            ) { app in
+                let patient = try await app.addUser(.patient)
+                let token = try await app.login(patient.name, patient.password).accessToken
+                for batch in 0..<2 { try await app.postHeartRates(patient.name, token: token, count: 3, offset: batch * 10) }
+                let kept = try await app.store.sampleEvents.events(after: 0, kinds: [.samples], limit: 10)
+                #expect(kept.count == 2)
+                let last = try #require(kept.last?.cursor)
+
+                offset.withLock { $0 = 8 * 86_400 }  // eight days later: older than the default seven
+                clock.advance(byMicros: 3_600 * 1_000_000)
+                let started = ContinuousClock.now
+                while try await app.store.sampleEvents.prunedThrough() < last, ContinuousClock.now - started < .seconds(30) {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                #expect(try await app.store.sampleEvents.events(after: 0, kinds: [.samples], limit: 10).isEmpty)
+                let fresh = try await app.login(patient.name, patient.password).accessToken
+                let probe = try await app.stream(token: fresh, until: { $0.messages.count >= 2 }) { send, _ in
+                    try await send(#"{"type":"subscribe","subject":"\#(patient.name)","since":0,"id":"old"}"#)
+                    try await send(#"{"type":"subscribe","subject":"\#(patient.name)","since":\#(last),"id":"new"}"#)
+                }
+                #expect(probe.messages.first?["code"] as? String == "cursor_expired")
+                #expect(probe.messages.last?["type"] as? String == "subscribed")
+            }
+        }
+    }
+}

@@ -31,6 +31,9 @@ public enum RealtimeErrorCode: String, Sendable, CaseIterable {
     case slowConsumer = "slow_consumer"
     /// The node is at capacity (for example, its connection limit).
     case serverBusy = "server_busy"
+    /// `since` is older than the oldest event kept (the outbox keeps `VIGIL_STREAM_RETENTION_DAYS`):
+    /// read the samples over HTTP, then subscribe without `since`.
+    case cursorExpired = "cursor_expired"
     /// An unexpected server fault; details are logged, never sent.
     case `internal`
 }

@@ -16,10 +16,10 @@ public struct RealtimeLimits: Sendable, Equatable {
     public var messagesPerMinute = 60
     /// Binary audio frames a connection may send per minute.
     public var audioFramesPerMinute = 30
-    /// How often the server pings an otherwise quiet connection.
+    /// The heartbeat: the server pings every connection this often, and closes one (1001, "Ping
+    /// timeout") that has not answered the previous ping by the time the next is due, so a dead peer
+    /// is dropped within two intervals.
     public var heartbeatInterval: Int64 = 30 * microsecondsPerSecond
-    /// A connection with no inbound traffic (including pongs) for this long is closed.
-    public var idleTimeout: Int64 = 90 * microsecondsPerSecond
     /// Outbound messages queued per connection; a consumer that falls further behind is closed with 4008.
     public var sendBufferMessages = 256
     /// Live sessions per node; creating more answers `too_many_sessions`.
@@ -32,6 +32,11 @@ public struct RealtimeLimits: Sendable, Equatable {
     public var sessionIdleTimeout: Int64 = 30 * 60 * microsecondsPerSecond
     /// How often every live stream's access is re-checked (grants that expired end their streams), µs.
     public var accessRecheckInterval: Int64 = 30 * microsecondsPerSecond
+    /// How long the stream outbox keeps events (replay with `since` reaches back this far), µs; at least a day,
+    /// so the sessions still alive can be rebuilt from it.
+    public var eventRetention: Int64 = 7 * 86_400 * microsecondsPerSecond
+    /// How often events older than the retention are deleted, µs.
+    public var eventPruneInterval: Int64 = 3_600 * microsecondsPerSecond
     /// How often the session service calls `SessionStore.cleanup(now:)`.
     public var sessionCleanupInterval: Int64 = 5 * 60 * microsecondsPerSecond
     /// Time a connection without an Authorization header has to send its `auth` message.

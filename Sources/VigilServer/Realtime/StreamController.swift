@@ -32,6 +32,8 @@ struct StreamController {
                     "events_dispatched": .integer(Int64(counters.eventsDispatched)),
                     "messages_sent": .integer(Int64(counters.messagesSent)),
                     "slow_consumers_dropped": .integer(Int64(counters.slowConsumersDropped)),
+                    "access_rechecks": .integer(Int64(counters.accessRechecks)),
+                    "subscriptions_revoked": .integer(Int64(counters.subscriptionsRevoked)),
                     "max_connections": .integer(Int64(endpoint.limits.maxConnectionsPerNode)),
                 ]))
         }

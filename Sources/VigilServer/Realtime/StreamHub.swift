@@ -227,15 +227,6 @@ struct StreamHubService: Service {
                     for await _ in store.sampleEventSignal.cursors { await hub.dispatchCommitted() }
                 }
                 group.addTask {
-                    while !Task.isCancelled {
-                        do {
-                            try await store.sessionAudio.listen(ignoring: hub.node) { frame in await hub.relayRemote(frame) }
-                        } catch {
-                            try? await Task.sleep(for: .seconds(1))
-                        }
-                    }
-                }
-                group.addTask {
                     // Grants that expire end their streams within one interval.
                     while !Task.isCancelled {
                         try? await Task.sleep(for: .microseconds(recheckInterval))
@@ -245,7 +236,9 @@ struct StreamHubService: Service {
                 group.addTask {
                     while !Task.isCancelled {
                         do {
-                            try await store.sampleEvents.listen { _ in await hub.dispatchCommitted() }
+                            try await store.sampleEvents.listen(
+                                onCursor: { _ in await hub.dispatchCommitted() }, audioIgnoring: hub.node,
+                                onAudio: { frame in await hub.relayRemote(frame) })
                         } catch {
                             try? await Task.sleep(for: .seconds(1))
                         }

@@ -180,6 +180,13 @@ final class StreamSession: Sendable {
                 at: endpoint.access.nowMicroseconds))
     }
 
+    static func expired(_ since: Int64, id: String?) -> RealtimeProtocolError {
+        RealtimeProtocolError(
+            code: .cursorExpired,
+            message: "events after cursor \(since) are no longer kept: read the samples over HTTP, then subscribe without since",
+            correlationID: id)
+    }
+
     static func sessionError(_ error: StreamHub.SessionRefusal, id: String?) -> RealtimeProtocolError {
         switch error {
         case .failure(let code):
@@ -228,6 +235,9 @@ final class StreamSession: Sendable {
         } catch let error as VigilError where error.kind == .notFound {
             return try await refuse(refusal)
         }
+        if let since, since < (try await endpoint.events.prunedThrough()) {
+            return try await refuse(Self.expired(since, id: id))
+        }
         let upTo: Int64
         do {
             upTo = try await hub.subscribe(connection, subject: subject.value, types: types, replay: since != nil)
@@ -247,6 +257,11 @@ final class StreamSession: Sendable {
                 after = last.cursor
             }
             await hub.finishReplay(connection, subject: subject.value)
+            // Pruned while replaying (only when `since` was at the retention's edge): say so rather than leave a gap.
+            if let since, since < (try await endpoint.events.prunedThrough()) {
+                _ = await hub.unsubscribe(connection, subject: subject.value)
+                return try await refuse(Self.expired(since, id: id))
+            }
         }
         try await endpoint.access.audit.record(
             request.event(

@@ -13,7 +13,6 @@ struct RealtimeLimitsTests {
         #expect(limits.messagesPerMinute == 60)
         #expect(limits.audioFramesPerMinute == 30)
         #expect(limits.heartbeatInterval == 30 * second)
-        #expect(limits.idleTimeout == 90 * second)
         #expect(limits.sendBufferMessages == 256)
         #expect(limits.maxSessionsPerNode == 1_000)
         #expect(limits.messagesKeptPerSession == 1_000)

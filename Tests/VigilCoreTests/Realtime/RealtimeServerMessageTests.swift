@@ -82,8 +82,7 @@ struct RealtimeServerMessageTests {
             RealtimeErrorCode.allCases.map(\.rawValue) == [
                 "malformed", "unknown_type", "invalid_field", "too_large", "rate_limited", "unauthorized", "auth_timeout", "not_found",
                 "forbidden", "session_full", "too_many_sessions", "too_many_subscriptions", "not_in_session", "slow_consumer",
-                "server_busy",
-                "internal",
+                "server_busy", "cursor_expired", "internal",
             ])
         #expect(RealtimeCloseCode.allCases.map(\.rawValue) == [1000, 1001, 1008, 1009, 1011, 4001, 4008, 4029])
     }
