@@ -28,7 +28,7 @@ public func buildApplication(
                 ws: .init(
                     maxFrameSize: services.stream.limits.maxAudioFrameBytes,
                     autoPing: .enabled(timePeriod: .microseconds(services.stream.limits.heartbeatInterval)))),
-            shouldUpgrade: { [stream = services.stream] request, _, _ in await stream.shouldUpgrade(request) }),
+            shouldUpgrade: { [stream = services.stream] request, channel, _ in await stream.shouldUpgrade(request, channel: channel) }),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Vigil"),
         services: [
             store, auditWriter, services.analysisWorker,

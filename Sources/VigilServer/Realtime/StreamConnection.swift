@@ -1,64 +1,127 @@
+import NIOCore
+import NIOWebSocket
 import Synchronization
 import VigilCore
 
-/// One authenticated WebSocket connection as the hub sees it: an id, its caller and a bounded queue of
-/// outgoing frames. A consumer too slow to drain the queue is dropped (never allowed to grow memory):
-/// ``send(_:)`` answers `false`, the queue ends, and the writer closes the socket with 4008.
+/// One authenticated WebSocket connection as the hub sees it: an id, its caller, and its channel.
+///
+/// Frames are written straight to the NIO channel on its event loop — no task, queue or copy per
+/// connection: a message shared by many subscribers is one `ByteBuffer` (reference counted) and
+/// ``StreamFanOut`` hands a whole event's deliveries to each event loop in one task. At most
+/// `bufferLimit` frames may be written and not yet handed to the socket; a consumer too slow to keep
+/// under that is closed with 4008 (never allowed to grow memory): ``send(_:)`` answers `false`.
 final class StreamConnection: Sendable, Identifiable {
-    enum Outgoing: Sendable {
-        case text([UInt8])
-        case binary([UInt8])
-        /// Close after everything queued before it was written.
-        case close(RealtimeCloseCode, String)
-    }
-
     let id: Int
     let identity: Identity
-    let outgoing: AsyncStream<Outgoing>
-    private let continuation: AsyncStream<Outgoing>.Continuation
-    private let slow = Mutex(false)
+    let channel: any Channel
+    let bufferLimit: Int
+    /// Frames written whose write has not completed yet.
+    private let outstanding = Atomic<Int>(0)
+    private let closing = Atomic<Bool>(false)
+    /// Sends the close frame (through the WebSocket handler, behind the frames already written).
+    private let requestClose: @Sendable (RealtimeCloseCode, String) -> Void
 
-    init(id: Int, identity: Identity, bufferLimit: Int) {
+    init(
+        id: Int, identity: Identity, channel: any Channel, bufferLimit: Int,
+        requestClose: @escaping @Sendable (RealtimeCloseCode, String) -> Void
+    ) {
         self.id = id
         self.identity = identity
-        (outgoing, continuation) = AsyncStream.makeStream(of: Outgoing.self, bufferingPolicy: .bufferingOldest(bufferLimit))
+        self.channel = channel
+        self.bufferLimit = bufferLimit
+        self.requestClose = requestClose
     }
 
-    /// Queues a message; `false` when the queue is full (the connection is then closed as a slow consumer).
+    /// Writes a text message; `false` when the connection is closing or too far behind (it is then
+    /// closed as a slow consumer).
     @discardableResult
     func send(_ message: [UInt8]) -> Bool {
-        enqueue(.text(message))
+        send(ByteBuffer(bytes: message))
     }
 
-    /// Queues a binary frame (session audio).
+    @discardableResult
+    func send(_ message: ByteBuffer) -> Bool {
+        guard admit() else { return false }
+        let frame = Self.frame(message, opcode: .text)
+        channel.eventLoop.execute { self.write(frame) }
+        return true
+    }
+
+    /// Writes a binary frame (session audio).
     @discardableResult
     func sendBinary(_ frame: [UInt8]) -> Bool {
-        enqueue(.binary(frame))
+        guard admit() else { return false }
+        let frame = Self.frame(ByteBuffer(bytes: frame), opcode: .binary)
+        channel.eventLoop.execute { self.write(frame) }
+        return true
     }
 
-    /// Queues a close behind the messages already queued.
-    func close(_ code: RealtimeCloseCode, _ reason: String) {
-        enqueue(.close(code, reason))
-        continuation.finish()
-    }
-
-    private func enqueue(_ item: Outgoing) -> Bool {
-        switch continuation.yield(item) {
-        case .enqueued: return true
-        case .dropped:
-            slow.withLock { $0 = true }
-            continuation.finish()
+    /// Counts a frame in; on overflow closes the connection as a slow consumer.
+    func admit() -> Bool {
+        guard !closing.load(ordering: .relaxed) else { return false }
+        if outstanding.wrappingAdd(1, ordering: .relaxed).newValue > bufferLimit {
+            outstanding.wrappingSubtract(1, ordering: .relaxed)
+            close(.slowConsumer, "slow consumer")
             return false
-        case .terminated: return false
-        @unknown default: return false
         }
+        return true
     }
 
-    var wasTooSlow: Bool { slow.withLock { $0 } }
+    /// Writes and flushes on the channel's event loop (called there).
+    func write(_ frame: WebSocketFrame) {
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenComplete { _ in self.outstanding.wrappingSubtract(1, ordering: .relaxed) }
+        channel.writeAndFlush(frame, promise: promise)
+    }
+
+    /// Writes without flushing (``StreamFanOut`` flushes once per connection after its batch).
+    func writeBuffered(_ frame: WebSocketFrame) {
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenComplete { _ in self.outstanding.wrappingSubtract(1, ordering: .relaxed) }
+        channel.write(frame, promise: promise)
+    }
+
+    /// Closes with `code` after the frames already written; later sends are dropped.
+    func close(_ code: RealtimeCloseCode, _ reason: String) {
+        guard !closing.exchange(true, ordering: .relaxed) else { return }
+        requestClose(code, reason)
+    }
+
+    var isClosing: Bool { closing.load(ordering: .relaxed) }
 
     /// No more messages (the connection is closing).
     func finish() {
-        continuation.finish()
+        closing.store(true, ordering: .relaxed)
+    }
+
+    static func frame(_ payload: ByteBuffer, opcode: WebSocketOpcode) -> WebSocketFrame {
+        WebSocketFrame(fin: true, opcode: opcode, data: payload)
+    }
+}
+
+/// Delivers one message to many connections: one task per event loop (not per connection) writes the
+/// shared frame to each of its connections and flushes each once.
+struct StreamFanOut {
+    private var byLoop: [ObjectIdentifier: (loop: any EventLoop, connections: [StreamConnection])] = [:]
+
+    /// Adds a delivery; `false` when the connection refused it (closing or too slow).
+    mutating func add(_ connection: StreamConnection) -> Bool {
+        guard connection.admit() else { return false }
+        let loop = connection.channel.eventLoop
+        byLoop[ObjectIdentifier(loop), default: (loop, [])].connections.append(connection)
+        return true
+    }
+
+    /// Writes `message` to every connection added.
+    func send(_ message: ByteBuffer) {
+        let frame = StreamConnection.frame(message, opcode: .text)
+        for (_, batch) in byLoop {
+            let connections = batch.connections
+            batch.loop.execute {
+                for connection in connections { connection.writeBuffered(frame) }
+                for connection in connections { connection.channel.flush() }
+            }
+        }
     }
 }
 

@@ -45,7 +45,9 @@ final class StreamEndpoint: Sendable {
 
     /// Decides an upgrade. Anything not upgraded here (another path, a full node, a bad token) goes on to
     /// the HTTP router, which answers it with the API's error shape.
-    func shouldUpgrade(_ request: HTTPRequest) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+    func shouldUpgrade(
+        _ request: HTTPRequest, channel: any Channel
+    ) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         guard let path = request.path, path == "/v1/stream" || path.hasPrefix("/v1/stream?") else { return .dontUpgrade }
         guard openConnections < limits.maxConnectionsPerNode else { return .dontUpgrade }
         var identity: Identity?
@@ -58,12 +60,13 @@ final class StreamEndpoint: Sendable {
         let origin = AuditEvent.Origin(
             requestID: "ws-" + UUID().uuidString.lowercased(), clientAddress: nil, userAgent: request.headerFields[.userAgent])
         return .upgrade([:]) { [self, identity] inbound, outbound, _ in
-            try await self.serve(inbound: inbound, outbound: outbound, identity: identity, origin: origin)
+            try await self.serve(inbound: inbound, outbound: outbound, channel: channel, identity: identity, origin: origin)
         }
     }
 
     func serve(
-        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, identity: Identity?, origin: AuditEvent.Origin
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, identity: Identity?,
+        origin: AuditEvent.Origin
     ) async throws {
         let id = state.withLock { state in
             state.open += 1
@@ -71,7 +74,7 @@ final class StreamEndpoint: Sendable {
             return state.nextID
         }
         defer { state.withLock { $0.open -= 1 } }
-        let session = StreamSession(id: id, endpoint: self, outbound: outbound, origin: origin)
+        let session = StreamSession(id: id, endpoint: self, outbound: outbound, channel: channel, origin: origin)
         try await session.run(inbound, identity: identity)
     }
 }

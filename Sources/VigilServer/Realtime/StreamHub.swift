@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import ServiceLifecycle
 import VigilCore
 import VigilStorage
@@ -130,23 +131,26 @@ actor StreamHub {
     }
 
     private func deliver(_ event: SampleEvent) {
-        // Most subscriptions take every type: their message is encoded once per event, not once per subscriber.
-        var unfiltered: [UInt8]??
+        // Most subscriptions take every type: they share one encoded message, written by one task per event loop.
+        var unfiltered = StreamFanOut()
+        var sharing = 0
         for id in registry.subscribers(of: event.subject) {
             if pending[id]?[event.subject] != nil {
                 pending[id]![event.subject]!.append(event)
                 continue
             }
-            let types = registry.subscriptions(of: id)[event.subject] ?? nil
-            let message: [UInt8]?
-            if types == nil {
-                if unfiltered == nil { unfiltered = .some(StreamMessages.sample(event, types: nil)) }
-                message = unfiltered ?? nil
+            guard let connection = connections[id] else { continue }
+            if let types = registry.subscriptions(of: id)[event.subject] ?? nil {
+                if let message = StreamMessages.sample(event, types: types) { send(message, to: id) }
+            } else if unfiltered.add(connection) {
+                sharing += 1
             } else {
-                message = StreamMessages.sample(event, types: types)
+                counters.slowConsumersDropped += 1
             }
-            if let message { send(message, to: id) }
         }
+        guard sharing > 0, let message = StreamMessages.sample(event, types: nil) else { return }
+        unfiltered.send(ByteBuffer(bytes: message))
+        counters.messagesSent += sharing
     }
 
     func send(_ event: SampleEvent, to id: Int) {

@@ -13,14 +13,15 @@ final class StreamSession: Sendable {
     let endpoint: StreamEndpoint
     let outbound: WebSocketOutboundWriter
     let origin: AuditEvent.Origin
+    let channel: any Channel
     private let connection = Mutex<StreamConnection?>(nil)
     private let policing: Mutex<(messages: TokenBucket, audio: TokenBucket, abuse: AbusePolicy)>
-    private let writer = Mutex<Task<Void, Never>?>(nil)
 
-    init(id: Int, endpoint: StreamEndpoint, outbound: WebSocketOutboundWriter, origin: AuditEvent.Origin) {
+    init(id: Int, endpoint: StreamEndpoint, outbound: WebSocketOutboundWriter, channel: any Channel, origin: AuditEvent.Origin) {
         self.id = id
         self.endpoint = endpoint
         self.outbound = outbound
+        self.channel = channel
         self.origin = origin
         let now = Self.nowMicros
         self.policing = Mutex(
@@ -35,29 +36,31 @@ final class StreamSession: Sendable {
     static var nowMicros: Int64 { Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()) }
 
     func run(_ inbound: WebSocketInboundStream, identity: Identity?) async throws {
-        if let identity { try await open(identity) }
-        // The reader decides when the connection ends; the auth deadline only closes an unauthenticated socket.
-        try await withThrowingTaskGroup(of: Bool.self) { group in
-            if identity == nil {
+        if let identity {
+            // Authenticated by header (the usual case): no second task for the auth deadline.
+            try await open(identity)
+            try await readLoop(inbound)
+        } else {
+            // The reader decides when the connection ends; the auth deadline only closes an unauthenticated socket.
+            try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask {
                     try await self.authDeadline()
                     return false
                 }
+                group.addTask {
+                    try await self.readLoop(inbound)
+                    return true
+                }
+                while let readerEnded = try await group.next() {
+                    if readerEnded { break }
+                }
+                group.cancelAll()
             }
-            group.addTask {
-                try await self.readLoop(inbound)
-                return true
-            }
-            while let readerEnded = try await group.next() {
-                if readerEnded { break }
-            }
-            group.cancelAll()
         }
         if let connection = connection.withLock({ $0 }) {
-            await hub.close(connection)
             connection.finish()
+            await hub.close(connection)
         }
-        await writer.withLock { $0 }?.value
     }
 
     /// Closes the socket with 4001 if no identity arrived within the auth timeout.
@@ -69,9 +72,15 @@ final class StreamSession: Sendable {
         }
     }
 
-    /// Registers an authenticated caller with the hub and starts the writer.
+    /// Registers an authenticated caller with the hub.
     func open(_ caller: Identity) async throws {
-        let connection = StreamConnection(id: id, identity: caller, bufferLimit: limits.sendBufferMessages)
+        let connection = StreamConnection(
+            id: id, identity: caller, channel: channel, bufferLimit: limits.sendBufferMessages,
+            requestClose: { [outbound] code, reason in
+                // Rare (abuse, slow consumer, ended login): a short task sends the close frame through the
+                // WebSocket handler, after the frames already written.
+                Task { try? await outbound.close(.unknown(code.rawValue), reason: reason) }
+            })
         do {
             try await hub.open(connection)
         } catch {
@@ -79,21 +88,6 @@ final class StreamSession: Sendable {
             return
         }
         self.connection.withLock { $0 = connection }
-        let task = Task { [outbound] in
-            for await item in connection.outgoing {
-                switch item {
-                case .text(let bytes): try? await outbound.write(.text(String(decoding: bytes, as: UTF8.self)))
-                case .binary(let bytes): try? await outbound.write(.binary(ByteBuffer(bytes: bytes)))
-                case .close(let code, let reason):
-                    try? await outbound.close(.unknown(code.rawValue), reason: reason)
-                    return
-                }
-            }
-            if connection.wasTooSlow {
-                try? await outbound.close(.unknown(RealtimeCloseCode.slowConsumer.rawValue), reason: "slow consumer")
-            }
-        }
-        writer.withLock { $0 = task }
     }
 
     func readLoop(_ inbound: WebSocketInboundStream) async throws {
