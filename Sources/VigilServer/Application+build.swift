@@ -27,14 +27,14 @@ public func buildApplication(
                 http1: .init(idleTimeout: .seconds(75)),
                 ws: .init(
                     maxFrameSize: services.stream.limits.maxAudioFrameBytes,
-                    autoPing: .enabled(timePeriod: .microseconds(services.stream.limits.heartbeatInterval)))),
+                    autoPing: .disabled)),
             shouldUpgrade: { [stream = services.stream] request, channel, _ in await stream.shouldUpgrade(request, channel: channel) }),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Vigil"),
         services: [
             store, auditWriter, services.analysisWorker,
             StreamHubService(
                 hub: services.stream.hub, store: store, ready: services.startup.wait,
-                recheckInterval: config.stream.accessRecheckInterval),
+                recheckInterval: config.stream.accessRecheckInterval, heartbeatInterval: config.stream.heartbeatInterval),
             SessionJanitorService(hub: services.stream.hub, clock: analysis.clock, interval: config.stream.sessionCleanupInterval),
             OutboxJanitorService(
                 log: store.sampleEvents, clock: analysis.clock, now: { [access = services.stream.access] in access.nowMicroseconds },

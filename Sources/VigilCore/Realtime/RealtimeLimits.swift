@@ -16,9 +16,8 @@ public struct RealtimeLimits: Sendable, Equatable {
     public var messagesPerMinute = 60
     /// Binary audio frames a connection may send per minute.
     public var audioFramesPerMinute = 30
-    /// The heartbeat: the server pings every connection this often, and closes one (1001, "Ping
-    /// timeout") that has not answered the previous ping by the time the next is due, so a dead peer
-    /// is dropped within two intervals.
+    /// The heartbeat: the server pings every connection this often, and closes one (1001, "ping
+    /// timeout") from which nothing — no message, no pong — has arrived for two intervals.
     public var heartbeatInterval: Int64 = 30 * microsecondsPerSecond
     /// Outbound messages queued per connection; a consumer that falls further behind is closed with 4008.
     public var sendBufferMessages = 256

@@ -1,3 +1,4 @@
+import Dispatch
 import NIOCore
 import NIOWebSocket
 import Synchronization
@@ -17,6 +18,8 @@ final class StreamConnection: Sendable, Identifiable {
     let bufferLimit: Int
     /// Frames written whose write has not completed yet.
     private let outstanding = Atomic<Int>(0)
+    /// When the peer last sent anything (a message, a pong), uptime nanoseconds: the heartbeat's evidence.
+    private let lastHeard = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
     private let closing = Atomic<Bool>(false)
     /// Sends the close frame (through the WebSocket handler, behind the frames already written).
     private let requestClose: @Sendable (RealtimeCloseCode, String) -> Void
@@ -89,6 +92,28 @@ final class StreamConnection: Sendable, Identifiable {
 
     var isClosing: Bool { closing.load(ordering: .relaxed) }
 
+    /// Notes that the peer sent something (called by ``StreamActivity`` on every read).
+    func heard() {
+        lastHeard.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+    }
+
+    /// Nanoseconds since the peer last sent anything.
+    var silence: UInt64 { DispatchTime.now().uptimeNanoseconds &- lastHeard.load(ordering: .relaxed) }
+
+    /// Sends a ping (a control frame: not counted against the send buffer).
+    func ping() {
+        guard !isClosing else { return }
+        let frame = WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(bytes: [0x76, 0x69, 0x67, 0x69, 0x6C]))
+        channel.eventLoop.execute { self.channel.writeAndFlush(frame, promise: nil) }
+    }
+
+    /// Starts noting reads: a handler at the front of the channel's pipeline.
+    func watchActivity() async throws {
+        try await channel.eventLoop.submit {
+            try self.channel.pipeline.syncOperations.addHandler(StreamActivity(connection: self), position: .first)
+        }.get()
+    }
+
     /// No more messages (the connection is closing).
     func finish() {
         closing.store(true, ordering: .relaxed)
@@ -96,6 +121,21 @@ final class StreamConnection: Sendable, Identifiable {
 
     static func frame(_ payload: ByteBuffer, opcode: WebSocketOpcode) -> WebSocketFrame {
         WebSocketFrame(fin: true, opcode: opcode, data: payload)
+    }
+}
+
+/// Sees every read of a stream connection before the WebSocket decoder does, for the heartbeat.
+final class StreamActivity: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    let connection: StreamConnection
+
+    init(connection: StreamConnection) {
+        self.connection = connection
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        connection.heard()
+        context.fireChannelRead(data)
     }
 }
 

@@ -100,6 +100,18 @@ actor StreamHub {
         draining = false
     }
 
+    /// Pings every connection; closes (1001) those the peer has sent nothing on — not even a pong to the
+    /// previous ping — for `silenceLimit` nanoseconds.
+    func heartbeat(silenceLimit: UInt64) {
+        for connection in connections.values {
+            if connection.silence > silenceLimit {
+                connection.close(.goingAway, "ping timeout")
+            } else {
+                connection.ping()
+            }
+        }
+    }
+
     /// Re-checks every stream's access before the next delivery (grants that expired since).
     func sweep() async {
         sweepDue = true
@@ -222,6 +234,8 @@ struct StreamHubService: Service {
     let ready: @Sendable () async -> Void
     /// How often every stream's access is re-checked, microseconds.
     let recheckInterval: Int64
+    /// How often connections are pinged, microseconds.
+    let heartbeatInterval: Int64
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -229,6 +243,13 @@ struct StreamHubService: Service {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await _ in store.sampleEventSignal.cursors { await hub.dispatchCommitted() }
+                }
+                group.addTask {
+                    // One heartbeat for the node, not a timer task per connection.
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .microseconds(heartbeatInterval))
+                        await hub.heartbeat(silenceLimit: UInt64(heartbeatInterval) * 2_000)
+                    }
                 }
                 group.addTask {
                     // Grants that expire end their streams within one interval.

@@ -88,26 +88,34 @@ final class StreamSession: Sendable {
             return
         }
         self.connection.withLock { $0 = connection }
+        try await connection.watchActivity()
     }
 
+    /// Waits for messages. Kept small on purpose: an idle connection holds only this frame (and the
+    /// WebSocket handler's) on its task; each message is handled in ``receive(_:)``, whose frame exists
+    /// only while it runs.
     func readLoop(_ inbound: WebSocketInboundStream) async throws {
         for try await message in inbound.messages(maxSize: limits.maxAudioFrameBytes) {
-            guard case .text(let text) = message else {
-                if case .binary(let buffer) = message { try await audio(Array(buffer: buffer)) }
-                continue
-            }
-            let allowed = policing.withLock { $0.messages.allow(now: Self.nowMicros) }
-            guard allowed else {
-                try await refuse(
-                    .init(code: .rateLimited, message: "at most \(limits.messagesPerMinute) messages per minute"), rateLimited: true)
-                continue
-            }
-            switch RealtimeClientMessage.parse(
-                Array(text.utf8), maxBytes: limits.maxTextMessageBytes, maxChatTextScalars: limits.maxChatTextScalars)
-            {
-            case .failure(let error): try await refuse(error)
-            case .success(let envelope): try await handle(envelope)
-            }
+            try await receive(message)
+        }
+    }
+
+    @inline(never)
+    func receive(_ message: WebSocketMessage) async throws {
+        guard case .text(let text) = message else {
+            if case .binary(let buffer) = message { try await audio(Array(buffer: buffer)) }
+            return
+        }
+        let allowed = policing.withLock { $0.messages.allow(now: Self.nowMicros) }
+        guard allowed else {
+            return try await refuse(
+                .init(code: .rateLimited, message: "at most \(limits.messagesPerMinute) messages per minute"), rateLimited: true)
+        }
+        switch RealtimeClientMessage.parse(
+            Array(text.utf8), maxBytes: limits.maxTextMessageBytes, maxChatTextScalars: limits.maxChatTextScalars)
+        {
+        case .failure(let error): try await refuse(error)
+        case .success(let envelope): try await handle(envelope)
         }
     }
 

@@ -60,7 +60,7 @@ final class Connector: Sendable {
 }
 
 struct Counts: Sendable {
-    var ready = 0, failed = 0, closedByServer = 0, otherMessages = 0
+    var ready = 0, failed = 0, closedByServer = 0, otherMessages = 0, pings = 0
     var firstOther: String?
 }
 
@@ -86,12 +86,13 @@ struct LoadTest {
                 let part = try loop.submit {
                     let s = bound.value
                     return Counts(ready: s.ready, failed: s.failed, closedByServer: s.closedByServer,
-                                  otherMessages: s.otherMessages, firstOther: s.firstOther)
+                                  otherMessages: s.otherMessages, pings: s.pings, firstOther: s.firstOther)
                 }.wait()
                 total.ready += part.ready
                 total.failed += part.failed
                 total.closedByServer += part.closedByServer
                 total.otherMessages += part.otherMessages
+                total.pings += part.pings
                 total.firstOther = total.firstOther ?? part.firstOther
             }
             return total
@@ -117,18 +118,18 @@ struct LoadTest {
             current = try counts()
         }
         let connected = current.ready
-        let connectSeconds = elapsed(since: started)
         sleepSeconds(3)  // let the server settle before measuring
+        let connectSeconds = elapsed(since: started)  // as stream_load.py: includes the 3 s settle
         let held = try rssKiB(options.pid)
-        print(#"{"connections_requested": \#(options.connections), "connections_subscribed": \#(connected), "#
+        emit(#"{"connections_requested": \#(options.connections), "connections_subscribed": \#(connected), "#
               + #""connect_seconds": \#(rounded(connectSeconds, 1)), "server_rss_before_kib": \#(baseline), "#
               + #""server_rss_held_kib": \#(held), "#
               + #""kib_per_idle_connection": \#(rounded(Double(held - baseline) / Double(max(connected, 1)), 2))}"#)
-        fflush(stdout)
 
         // Ingest one-sample batches at the given rate; the clock starts just before each request.
         var committed: [UInt64] = []
         let cpuBefore = try cpuMillis(options.pid)
+        let clientCPUBefore = ownCPUMillis()
         let path = "/v1/subjects/\(options.subject)/samples"
         for batch in 0..<options.batches {
             let hour = (batch / 60) % 24, minute = batch % 60
@@ -145,6 +146,7 @@ struct LoadTest {
         }
         sleepSeconds(10)
         let serverCPU = try cpuMillis(options.pid) - cpuBefore
+        let clientCPU = ownCPUMillis() - clientCPUBefore
 
         var received: [Int64: [UInt64]] = [:]
         for (loop, bound) in zip(loops, stats) {
@@ -153,15 +155,21 @@ struct LoadTest {
         }
         let cursors = received.keys.sorted().suffix(options.batches)
         var latencies: [Double] = []
+        var perBatch: [String] = []
         for (batch, cursor) in cursors.enumerated() where batch < committed.count {
-            for time in received[cursor]! {
+            let times = received[cursor]!.sorted()
+            for time in times {
                 latencies.append(Double(Int64(bitPattern: time &- committed[batch])) / 1e6)
             }
+            let first = Double(Int64(bitPattern: times[0] &- committed[batch])) / 1e6
+            let last = Double(Int64(bitPattern: times[times.count - 1] &- committed[batch])) / 1e6
+            perBatch.append("\(Int(first))-\(Int(last))")
         }
+        warn("per batch first-last receipt, ms: " + perBatch.joined(separator: " "))
         latencies.sort()
         let deliveries = latencies.count
         func stat(_ value: Double?) -> String { value.map { "\(rounded($0, 1))" } ?? "null" }
-        print(#"{"batches": \#(options.batches), "deliveries": \#(deliveries), "#
+        emit(#"{"batches": \#(options.batches), "deliveries": \#(deliveries), "#
               + #""expected_deliveries": \#(options.batches * connected), "#
               + #""fanout_p50_ms": \#(stat(latencies.isEmpty ? nil : latencies[deliveries / 2])), "#
               + #""fanout_p99_ms": \#(stat(latencies.isEmpty ? nil : latencies[Int(Double(deliveries) * 0.99)])), "#
@@ -169,12 +177,11 @@ struct LoadTest {
               + #""server_cpu_ms_during_fanout": \#(rounded(serverCPU, 1)), "#
               + #""server_cpu_us_per_delivery": \#(rounded(serverCPU * 1000 / Double(max(deliveries, 1)), 2)), "#
               + #""client_threads": \#(options.threads)}"#)
-        fflush(stdout)
         let final = try counts()
-        if final.failed > 0 || final.closedByServer > 0 || final.otherMessages > 0 {
-            warn("failed \(final.failed), closed by server \(final.closedByServer), other messages \(final.otherMessages)"
-                 + (final.firstOther.map { " (first: \($0))" } ?? ""))
-        }
+        warn("connections failed \(final.failed), closed by server \(final.closedByServer), "
+             + "pings answered \(final.pings), other messages \(final.otherMessages); "
+             + "client CPU during fan-out \(rounded(clientCPU, 1)) ms (\(rounded(clientCPU * 1000 / Double(max(deliveries, 1)), 2)) µs per delivery)"
+             + (final.firstOther.map { " (first: \($0))" } ?? ""))
 
         // Close every connection: close frame, then wait for the server's (2 s at most).
         for (loop, bound) in zip(loops, stats) {

@@ -90,11 +90,31 @@ struct Options: Sendable {
 
 struct StandardError: TextOutputStream {
     mutating func write(_ string: String) {
-        fputs(string, stderr)
+        writeAll(2, string)
     }
+}
+
+/// Writes a whole string to a file descriptor (unbuffered, so lines appear at once when piped).
+func writeAll(_ fd: Int32, _ string: String) {
+    var bytes = Array(string.utf8)[...]
+    while !bytes.isEmpty {
+        let count = bytes.withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
+        guard count > 0 else { return }
+        bytes = bytes.dropFirst(count)
+    }
+}
+
+/// Prints one line to standard output, immediately.
+func emit(_ line: String) {
+    writeAll(1, line + "\n")
 }
 
 func warn(_ message: String) {
     var stream = StandardError()
     print("stream-load: \(message)", to: &stream)
+}
+
+@inline(__always)
+private func systemWrite(_ fd: Int32, _ pointer: UnsafeRawPointer?, _ count: Int) -> Int {
+    write(fd, pointer, count)
 }

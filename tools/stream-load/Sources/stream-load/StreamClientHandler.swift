@@ -7,6 +7,7 @@ final class LoopStats {
     var failed = 0  // gave up connecting, or closed before subscribing
     var closedByServer = 0
     var otherMessages = 0
+    var pings = 0
     var firstOther: String?
     /// cursor → receipt times (monotonic ns), one per connection that received it.
     var received: [Int64: [UInt64]] = [:]
@@ -208,7 +209,10 @@ final class StreamClientHandler: ChannelInboundHandler {
     private func perform(_ action: FrameAction, context: ChannelHandlerContext) {
         switch action {
         case .pong(let payload):
-            if state == .open { sendFrame(opcode: 0xA, payload: payload, context: context) }
+            if state == .open {
+                stats.pings += 1
+                sendFrame(opcode: 0xA, payload: payload, context: context)
+            }
         case .close(let code):
             if state == .open {
                 stats.closedByServer += 1

@@ -61,6 +61,14 @@ func cpuMillis(_ pid: Int32) throws -> Double {
     return Double(user + system) * 1000 / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
+/// This process's own user + system CPU time so far, in milliseconds.
+func ownCPUMillis() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func ms(_ t: timeval) -> Double { Double(t.tv_sec) * 1000 + Double(t.tv_usec) / 1000 }
+    return ms(usage.ru_utime) + ms(usage.ru_stime)
+}
+
 // MARK: - Random identifiers
 
 func randomBytes(_ count: Int) -> [UInt8] {
