@@ -1,13 +1,13 @@
 import Dispatch
 import NIOCore
-import NIOWebSocket
 import Synchronization
 import VigilCore
 
 /// One authenticated WebSocket connection as the hub sees it: an id, its caller, and its channel.
 ///
-/// Frames are written straight to the NIO channel on its event loop — no task, queue or copy per
-/// connection: a message shared by many subscribers is one `ByteBuffer` (reference counted) and
+/// Frames are written straight to the socket end of the NIO channel on its event loop — no task, queue
+/// or copy per connection: a message is encoded as a complete WebSocket frame once (server frames are
+/// unmasked, so every subscriber gets the same bytes), shared as one reference-counted `ByteBuffer`, and
 /// ``StreamFanOut`` hands a whole event's deliveries to each event loop in one task. At most
 /// `bufferLimit` frames may be written and not yet handed to the socket; a consumer too slow to keep
 /// under that is closed with 4008 (never allowed to grow memory): ``send(_:)`` answers `false`.
@@ -16,22 +16,39 @@ final class StreamConnection: Sendable, Identifiable {
     let identity: Identity
     let channel: any Channel
     let bufferLimit: Int
+    /// The handler at the socket end of the pipeline that writes pre-encoded frames (touched on the event loop only).
+    private let socket: NIOLoopBound<StreamSocket>
+    private let heard: HeardClock
     /// Frames written whose write has not completed yet.
     private let outstanding = Atomic<Int>(0)
-    /// When the peer last sent anything (a message, a pong), uptime nanoseconds: the heartbeat's evidence.
-    private let lastHeard = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
     private let closing = Atomic<Bool>(false)
     /// Sends the close frame (through the WebSocket handler, behind the frames already written).
     private let requestClose: @Sendable (RealtimeCloseCode, String) -> Void
 
-    init(
+    /// Installs the socket-end handler and makes the connection (on the channel's event loop).
+    static func open(
         id: Int, identity: Identity, channel: any Channel, bufferLimit: Int,
         requestClose: @escaping @Sendable (RealtimeCloseCode, String) -> Void
+    ) async throws -> StreamConnection {
+        try await channel.eventLoop.submit {
+            let socket = StreamSocket()
+            try channel.pipeline.syncOperations.addHandler(socket, position: .first)
+            return StreamConnection(
+                id: id, identity: identity, channel: channel, bufferLimit: bufferLimit,
+                socket: NIOLoopBound(socket, eventLoop: channel.eventLoop), heard: socket.heard, requestClose: requestClose)
+        }.get()
+    }
+
+    private init(
+        id: Int, identity: Identity, channel: any Channel, bufferLimit: Int, socket: NIOLoopBound<StreamSocket>, heard: HeardClock,
+        requestClose: @escaping @Sendable (RealtimeCloseCode, String) -> Void
     ) {
+        self.heard = heard
         self.id = id
         self.identity = identity
         self.channel = channel
         self.bufferLimit = bufferLimit
+        self.socket = socket
         self.requestClose = requestClose
     }
 
@@ -39,23 +56,20 @@ final class StreamConnection: Sendable, Identifiable {
     /// closed as a slow consumer).
     @discardableResult
     func send(_ message: [UInt8]) -> Bool {
-        send(ByteBuffer(bytes: message))
-    }
-
-    @discardableResult
-    func send(_ message: ByteBuffer) -> Bool {
-        guard admit() else { return false }
-        let frame = Self.frame(message, opcode: .text)
-        channel.eventLoop.execute { self.write(frame) }
-        return true
+        send(frame: WebSocketFrameBytes.encode(message, opcode: 0x1))
     }
 
     /// Writes a binary frame (session audio).
     @discardableResult
-    func sendBinary(_ frame: [UInt8]) -> Bool {
+    func sendBinary(_ payload: [UInt8]) -> Bool {
+        send(frame: WebSocketFrameBytes.encode(payload, opcode: 0x2))
+    }
+
+    /// Writes an encoded frame.
+    @discardableResult
+    func send(frame: ByteBuffer) -> Bool {
         guard admit() else { return false }
-        let frame = Self.frame(ByteBuffer(bytes: frame), opcode: .binary)
-        channel.eventLoop.execute { self.write(frame) }
+        channel.eventLoop.execute { self.write(frame, flush: true) }
         return true
     }
 
@@ -70,18 +84,16 @@ final class StreamConnection: Sendable, Identifiable {
         return true
     }
 
-    /// Writes and flushes on the channel's event loop (called there).
-    func write(_ frame: WebSocketFrame) {
+    /// Writes an admitted frame (on the channel's event loop); ``StreamFanOut`` flushes after its batch.
+    func write(_ frame: ByteBuffer, flush: Bool) {
         let promise = channel.eventLoop.makePromise(of: Void.self)
         promise.futureResult.whenComplete { _ in self.outstanding.wrappingSubtract(1, ordering: .relaxed) }
-        channel.writeAndFlush(frame, promise: promise)
+        socket.value.write(frame, promise: promise)
+        if flush { socket.value.flush() }
     }
 
-    /// Writes without flushing (``StreamFanOut`` flushes once per connection after its batch).
-    func writeBuffered(_ frame: WebSocketFrame) {
-        let promise = channel.eventLoop.makePromise(of: Void.self)
-        promise.futureResult.whenComplete { _ in self.outstanding.wrappingSubtract(1, ordering: .relaxed) }
-        channel.write(frame, promise: promise)
+    func flush() {
+        socket.value.flush()
     }
 
     /// Closes with `code` after the frames already written; later sends are dropped.
@@ -92,51 +104,83 @@ final class StreamConnection: Sendable, Identifiable {
 
     var isClosing: Bool { closing.load(ordering: .relaxed) }
 
-    /// Notes that the peer sent something (called by ``StreamActivity`` on every read).
-    func heard() {
-        lastHeard.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
-    }
-
-    /// Nanoseconds since the peer last sent anything.
-    var silence: UInt64 { DispatchTime.now().uptimeNanoseconds &- lastHeard.load(ordering: .relaxed) }
+    /// Nanoseconds since the peer last sent anything (a message, a pong): the heartbeat's evidence.
+    var silence: UInt64 { heard.silence }
 
     /// Sends a ping (a control frame: not counted against the send buffer).
     func ping() {
         guard !isClosing else { return }
-        let frame = WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(bytes: [0x76, 0x69, 0x67, 0x69, 0x6C]))
-        channel.eventLoop.execute { self.channel.writeAndFlush(frame, promise: nil) }
-    }
-
-    /// Starts noting reads: a handler at the front of the channel's pipeline.
-    func watchActivity() async throws {
-        try await channel.eventLoop.submit {
-            try self.channel.pipeline.syncOperations.addHandler(StreamActivity(connection: self), position: .first)
-        }.get()
+        channel.eventLoop.execute {
+            self.socket.value.write(WebSocketFrameBytes.ping, promise: nil)
+            self.socket.value.flush()
+        }
     }
 
     /// No more messages (the connection is closing).
     func finish() {
         closing.store(true, ordering: .relaxed)
     }
-
-    static func frame(_ payload: ByteBuffer, opcode: WebSocketOpcode) -> WebSocketFrame {
-        WebSocketFrame(fin: true, opcode: opcode, data: payload)
-    }
 }
 
-/// Sees every read of a stream connection before the WebSocket decoder does, for the heartbeat.
-final class StreamActivity: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    let connection: StreamConnection
+/// When a connection's peer last sent anything; shared by its socket handler (which notes every read)
+/// and the heartbeat.
+final class HeardClock: Sendable {
+    private let last = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
 
-    init(connection: StreamConnection) {
-        self.connection = connection
-    }
+    func note() { last.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed) }
+
+    var silence: UInt64 { DispatchTime.now().uptimeNanoseconds &- last.load(ordering: .relaxed) }
+}
+
+/// The handler at the socket end of a stream connection's pipeline: notes every read for the heartbeat
+/// and writes pre-encoded WebSocket frames straight towards the socket, past the frame encoder.
+final class StreamSocket: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    let heard = HeardClock()
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        connection.heard()
+        heard.note()
         context.fireChannelRead(data)
     }
+
+    func write(_ frame: ByteBuffer, promise: EventLoopPromise<Void>?) {
+        guard let context else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        context.write(NIOAny(frame), promise: promise)
+    }
+
+    func flush() { context?.flush() }
+}
+
+/// Complete server-to-client WebSocket frames (RFC 6455 §5.2; servers do not mask).
+enum WebSocketFrameBytes {
+    static func encode(_ payload: some Collection<UInt8>, opcode: UInt8) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(payload.count + 10)
+        buffer.writeInteger(0x80 | opcode)
+        switch payload.count {
+        case ..<126: buffer.writeInteger(UInt8(payload.count))
+        case ..<65_536:
+            buffer.writeInteger(UInt8(126))
+            buffer.writeInteger(UInt16(payload.count))
+        default:
+            buffer.writeInteger(UInt8(127))
+            buffer.writeInteger(UInt64(payload.count))
+        }
+        buffer.writeBytes(payload)
+        return buffer
+    }
+
+    /// A ping whose payload is `vigil`.
+    static let ping = encode(Array("vigil".utf8), opcode: 0x9)
 }
 
 /// Delivers one message to many connections: one task per event loop (not per connection) writes the
@@ -152,14 +196,14 @@ struct StreamFanOut {
         return true
     }
 
-    /// Writes `message` to every connection added.
-    func send(_ message: ByteBuffer) {
-        let frame = StreamConnection.frame(message, opcode: .text)
+    /// Writes `message` (a text message, encoded into one frame for all) to every connection added.
+    func send(_ message: [UInt8]) {
+        let frame = WebSocketFrameBytes.encode(message, opcode: 0x1)
         for (_, batch) in byLoop {
             let connections = batch.connections
             batch.loop.execute {
-                for connection in connections { connection.writeBuffered(frame) }
-                for connection in connections { connection.channel.flush() }
+                for connection in connections { connection.write(frame, flush: false) }
+                for connection in connections { connection.flush() }
             }
         }
     }

@@ -161,7 +161,7 @@ actor StreamHub {
             }
         }
         guard sharing > 0, let message = StreamMessages.sample(event, types: nil) else { return }
-        unfiltered.send(ByteBuffer(bytes: message))
+        unfiltered.send(message)
         counters.messagesSent += sharing
     }
 

@@ -74,7 +74,7 @@ final class StreamSession: Sendable {
 
     /// Registers an authenticated caller with the hub.
     func open(_ caller: Identity) async throws {
-        let connection = StreamConnection(
+        let connection = try await StreamConnection.open(
             id: id, identity: caller, channel: channel, bufferLimit: limits.sendBufferMessages,
             requestClose: { [outbound] code, reason in
                 // Rare (abuse, slow consumer, ended login): a short task sends the close frame through the
@@ -88,7 +88,6 @@ final class StreamSession: Sendable {
             return
         }
         self.connection.withLock { $0 = connection }
-        try await connection.watchActivity()
     }
 
     /// Waits for messages. Kept small on purpose: an idle connection holds only this frame (and the
