@@ -73,6 +73,22 @@ final class StreamConnection: Sendable, Identifiable {
         return true
     }
 
+    /// Waits (polling every 2 ms) until at most half the send buffer is in flight, so a replay goes at the
+    /// client's pace; `false` when the connection is closing, or after 30 s without room (it is then
+    /// closed as a slow consumer).
+    func waitForRoom() async throws -> Bool {
+        let started = ContinuousClock.now
+        while outstanding.load(ordering: .relaxed) >= max(1, bufferLimit / 2) {
+            if isClosing { return false }
+            if ContinuousClock.now - started > .seconds(30) {
+                close(.slowConsumer, "slow consumer")
+                return false
+            }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        return !isClosing
+    }
+
     /// Counts a frame in; on overflow closes the connection as a slow consumer.
     func admit() -> Bool {
         guard !closing.load(ordering: .relaxed) else { return false }

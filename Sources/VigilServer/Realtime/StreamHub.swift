@@ -142,13 +142,21 @@ actor StreamHub {
         }
     }
 
+    /// Live events held for one subscription while its replay runs, at most.
+    static let maxHeldPerReplay = 10_000
+
     private func deliver(_ event: SampleEvent) {
         // Most subscriptions take every type: they share one encoded message, written by one task per event loop.
         var unfiltered = StreamFanOut()
         var sharing = 0
         for id in registry.subscribers(of: event.subject) {
             if pending[id]?[event.subject] != nil {
+                // Held while the subscription's replay runs; bounded, so a replay that cannot keep up ends.
                 pending[id]![event.subject]!.append(event)
+                if pending[id]![event.subject]!.count > Self.maxHeldPerReplay {
+                    connections[id]?.close(.slowConsumer, "slow consumer")
+                    pending[id] = nil
+                }
                 continue
             }
             guard let connection = connections[id] else { continue }

@@ -251,9 +251,12 @@ final class StreamSession: Sendable {
             while after < upTo {
                 let page = try await endpoint.events.events(after: after, upTo: upTo, subject: subject, kinds: [.samples], limit: 1_000)
                 for event in page {
+                    // Paced by the client: a long replay waits for room instead of overflowing the send buffer.
+                    guard try await connection.waitForRoom() else { break }
                     if let bytes = StreamMessages.sample(event, types: types) { connection.send(bytes) }
                     replayed += event.sampleCount
                 }
+                if connection.isClosing { break }
                 guard let last = page.last else { break }
                 after = last.cursor
             }

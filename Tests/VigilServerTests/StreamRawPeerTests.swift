@@ -1,0 +1,121 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+import Testing
+
+/// Streams seen from raw peers that misbehave: one that never answers pings, one that stops reading.
+@Suite("Stream raw peers", .serialized)
+struct StreamRawPeerTests {
+    /// Keeps every byte received.
+    final class Recorder: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let bytes = Mutex<[UInt8]>([])
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let buffer = unwrapInboundIn(data)
+            bytes.withLock { $0 += Array(buffer: buffer) }
+        }
+    }
+
+    /// Connects, sends the upgrade request (and `then`, already framed), and returns the channel.
+    static func connect(
+        port: Int, token: String, recorder: Recorder, receiveBuffer: Int? = nil, autoRead: Bool = true, then: [UInt8] = []
+    ) async throws -> any Channel {
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.autoRead, value: autoRead)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(recorder) }
+            }
+        if let receiveBuffer { bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBuffer)) }
+        let channel = try await bootstrap.connect(host: "127.0.0.1", port: port).get()
+        let request =
+            "GET /v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer \(token)\r\n\r\n"
+        try await channel.writeAndFlush(ByteBuffer(bytes: Array(request.utf8) + then))
+        return channel
+    }
+
+    /// A masked client text frame (mask key 0: the payload is sent as is, which RFC 6455 allows).
+    static func maskedText(_ text: String) -> [UInt8] {
+        let payload = Array(text.utf8)
+        precondition(payload.count < 126)
+        return [0x81, 0x80 | UInt8(payload.count), 0, 0, 0, 0] + payload
+    }
+
+    /// The server frames after the HTTP response: (opcode byte, payload).
+    static func frames(_ received: [UInt8]) -> [(UInt8, ArraySlice<UInt8>)] {
+        guard let headerEnd = received.firstRange(of: Array("\r\n\r\n".utf8))?.upperBound else { return [] }
+        var frames: [(UInt8, ArraySlice<UInt8>)] = []
+        var index = headerEnd
+        while index + 2 <= received.count {
+            var length = Int(received[index + 1] & 0x7F)
+            var start = index + 2
+            if length == 126, start + 2 <= received.count {
+                length = Int(received[start]) << 8 | Int(received[start + 1])
+                start += 2
+            } else if length == 127, start + 8 <= received.count {
+                length = received[start..<start + 8].reduce(0) { $0 << 8 | Int($1) }
+                start += 8
+            }
+            guard start + length <= received.count else { break }
+            frames.append((received[index], received[start..<start + length]))
+            index = start + length
+        }
+        return frames
+    }
+
+    static func closeCode(_ frames: [(UInt8, ArraySlice<UInt8>)]) -> UInt16? {
+        guard let close = frames.first(where: { $0.0 == 0x88 }), close.1.count >= 2 else { return nil }
+        return UInt16(close.1[close.1.startIndex]) << 8 | UInt16(close.1[close.1.startIndex + 1])
+    }
+
+    @Test("a peer that never answers pings is pinged, then closed with 1001 once it has been silent for two intervals")
+    func silentPeer() async throws {
+        try await TestApp.run(.sqlite, configure: { $0.stream.heartbeatInterval = 1_000_000 }, testing: .live) { app in
+            let (_, token) = try await app.patient()
+            let recorder = Recorder()
+            let channel = try await Self.connect(port: try #require(app.client.port), token: token, recorder: recorder)
+            let started = ContinuousClock.now
+            try await channel.closeFuture.get()
+            let elapsed = ContinuousClock.now - started
+            let received = recorder.bytes.withLock { $0 }
+            #expect(String(decoding: received, as: UTF8.self).hasPrefix("HTTP/1.1 101"))
+            let opcodes = Self.frames(received).map(\.0)
+            #expect(opcodes.first == 0x89 && opcodes.last == 0x88 && opcodes.dropLast().allSatisfy { $0 == 0x89 }, "\(opcodes)")
+            #expect(Self.closeCode(Self.frames(received)) == 1001)
+            #expect(elapsed >= .seconds(2) && elapsed < .seconds(20), "closed after \(elapsed)")
+        }
+    }
+
+    @Test("a subscriber that stops reading is closed with 4008 once its send buffer is full, not buffered without bound")
+    func slowConsumer() async throws {
+        try await TestApp.run(.sqlite, configure: { $0.stream.sendBufferMessages = 2 }, testing: .live) { app in
+            let (subject, token) = try await app.patient()
+            let recorder = Recorder()
+            let channel = try await Self.connect(
+                port: try #require(app.client.port), token: token, recorder: recorder, receiveBuffer: 4_096, autoRead: false,
+                then: Self.maskedText(#"{"type":"subscribe","subject":"\#(subject)"}"#))
+            // Read just the upgrade answer and `subscribed`, then stop reading.
+            channel.read()
+            let subscribed = ContinuousClock.now
+            while !String(decoding: recorder.bytes.withLock { $0 }, as: UTF8.self).contains("subscribed"),
+                ContinuousClock.now - subscribed < .seconds(30)
+            {
+                channel.read()
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            // Large batches until the loopback buffers are full and more than two frames wait in the server.
+            for batch in 0..<60 { try await app.postHeartRates(subject, token: token, count: 500, offset: batch * 1_000) }
+            try await channel.setOption(.autoRead, value: true).get()
+            let started = ContinuousClock.now
+            while Self.closeCode(Self.frames(recorder.bytes.withLock { $0 })) == nil, ContinuousClock.now - started < .seconds(60) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let frames = Self.frames(recorder.bytes.withLock { $0 })
+            #expect(Self.closeCode(frames) == 4008)
+            #expect(frames.filter { $0.0 == 0x81 }.count < 61, "not every batch was delivered")
+            try? await channel.close()
+        }
+    }
+}
