@@ -29,11 +29,6 @@ struct RealtimeJSONWriter {
     }
 
     /// Appends already-validated JSON verbatim.
-    mutating func raw(_ key: String, _ json: RealtimeRawJSON) {
-        self.key(key)
-        bytes.append(contentsOf: json.bytes)
-    }
-
     consuming func finish() -> [UInt8] {
         bytes.append(UInt8(ascii: "}"))
         return bytes
@@ -64,18 +59,5 @@ struct RealtimeJSONWriter {
             }
         }
         bytes.append(UInt8(ascii: "\""))
-    }
-}
-
-/// A JSON document (for example a sample's data, rendered by the sample layer) checked once to be valid JSON,
-/// so it can be embedded in server messages without re-parsing and without risking a broken frame.
-public struct RealtimeRawJSON: Sendable, Hashable {
-    /// The validated UTF-8 JSON bytes.
-    public let bytes: [UInt8]
-
-    /// Validates `bytes` as one complete JSON document; returns nil when it is not.
-    public init?(validating bytes: [UInt8]) {
-        guard (try? RealtimeJSONReader.parse(bytes)) != nil else { return nil }
-        self.bytes = bytes
     }
 }

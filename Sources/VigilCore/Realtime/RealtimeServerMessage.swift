@@ -1,13 +1,11 @@
-/// A server → client text message. `encoded()` renders it as UTF-8 JSON with a fixed key order:
+/// A server → client text message (sample events are written by the server's stream layer, one encoding
+/// shared by every subscriber). `encoded()` renders it as UTF-8 JSON with a fixed key order:
 /// `type` first, then the message's fields in the documented order, `id` (the echoed correlation id) last.
 public enum RealtimeServerMessage: Sendable, Equatable {
     /// `{"type":"pong","id"?}`.
     case pong(correlationID: String?)
     /// `{"type":"authenticated","id"?}`: the `auth` message was accepted.
     case authenticated(correlationID: String?)
-    /// `{"type":"sample","subject","sampleType","cursor","data"}`: a live sample event; `cursor` is what a
-    /// client passes as `since` to resume.
-    case sample(subject: String, sampleType: String, cursor: Int64, data: RealtimeRawJSON)
     /// `{"type":"session","session","event",…,"id"?}`: a session message, join, leave or closure.
     case session(session: String, event: RealtimeSessionEvent, correlationID: String?)
     /// `{"type":"error","code","message","id"?}`.
@@ -30,12 +28,6 @@ public enum RealtimeServerMessage: Sendable, Equatable {
         case .authenticated(let id):
             writer.string("type", "authenticated")
             writer.optionalString("id", id)
-        case .sample(let subject, let sampleType, let cursor, let data):
-            writer.string("type", "sample")
-            writer.string("subject", subject)
-            writer.string("sampleType", sampleType)
-            writer.integer("cursor", cursor)
-            writer.raw("data", data)
         case .session(let session, let event, let id):
             writer.string("type", "session")
             writer.string("session", session)

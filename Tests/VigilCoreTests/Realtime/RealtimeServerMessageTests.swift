@@ -5,7 +5,6 @@ import Testing
 @Suite("Server message encoding")
 struct RealtimeServerMessageTests {
     private static let text = try! ChatText(sanitizing: "say \"hi\"\n\u{2028}")
-    private static let data = RealtimeRawJSON(validating: Array(#"{"bpm":72}"#.utf8))!
 
     @Test(
         "each server message encodes with type first and id last",
@@ -13,10 +12,6 @@ struct RealtimeServerMessageTests {
             (RealtimeServerMessage.pong(correlationID: "c1"), #"{"type":"pong","id":"c1"}"#),
             (.pong(correlationID: nil), #"{"type":"pong"}"#),
             (.authenticated(correlationID: "a"), #"{"type":"authenticated","id":"a"}"#),
-            (
-                .sample(subject: "p1", sampleType: "heart_rate", cursor: 17, data: data),
-                #"{"type":"sample","subject":"p1","sampleType":"heart_rate","cursor":17,"data":{"bpm":72}}"#
-            ),
             (
                 .session(session: "s", event: .joined(user: "dr.who"), correlationID: "j"),
                 #"{"type":"session","session":"s","event":"joined","user":"dr.who","id":"j"}"#
@@ -67,13 +62,6 @@ struct RealtimeServerMessageTests {
     func protocolErrorMessage() {
         let error = RealtimeProtocolError.invalidField("since", "must be an integer ≥ 0", correlationID: "q")
         #expect(error.serverMessage == .error(code: .invalidField, message: "since: must be an integer ≥ 0", correlationID: "q"))
-    }
-
-    @Test(
-        "raw JSON is accepted only when valid",
-        arguments: [("[1,2]", true), ("{\"a\":null}", true), ("{", false), ("1 2", false), ("", false)])
-    func rawJSON(text: String, valid: Bool) {
-        #expect((RealtimeRawJSON(validating: Array(text.utf8)) != nil) == valid)
     }
 
     @Test("error and close codes have the documented wire values")
