@@ -17,13 +17,18 @@ public struct RefusalWindow: Sendable {
 
     public let limit: Int
     public let maxAddresses: Int
+    /// Individual events per window over all addresses; past it every refusal is only counted (under `*`).
+    public let maxIndividual: Int
+    private var individual = 0
     public static let length: Int64 = 60_000_000
     private var start: Int64?
     private var counts: [String: Int] = [:]
+    private var suppressed: [String: Int] = [:]
 
-    public init(limit: Int, maxAddresses: Int = 10_000) {
+    public init(limit: Int, maxAddresses: Int = 10_000, maxIndividual: Int = 1_000) {
         self.limit = limit
         self.maxAddresses = maxAddresses
+        self.maxIndividual = maxIndividual
     }
 
     /// Counts one refusal from `address` at `time`: whether it gets its own event, and the summaries of
@@ -31,16 +36,22 @@ public struct RefusalWindow: Sendable {
     public mutating func count(address: String, at time: Int64) -> (individual: Bool, ended: [Summary]) {
         var ended: [Summary] = []
         if start.map({ time < $0 || time - $0 >= Self.length }) ?? true {
-            ended = counts.filter { $0.value > limit }.map { Summary(address: $0.key, suppressed: $0.value - limit) }
-                .sorted { $0.address < $1.address }
+            ended = suppressed.map { Summary(address: $0.key, suppressed: $0.value) }.sorted { $0.address < $1.address }
             counts = [:]
+            suppressed = [:]
+            individual = 0
             start = time
         }
         var key = address
         if counts[key] == nil && counts.count >= maxAddresses { key = "*" }
         let seen = counts[key, default: 0] + 1
         counts[key] = seen
-        return (seen <= limit, ended)
+        guard seen <= limit, individual < maxIndividual else {
+            suppressed[individual < maxIndividual ? key : "*", default: 0] += 1
+            return (false, ended)
+        }
+        individual += 1
+        return (true, ended)
     }
 
     /// Addresses tracked in the current window.

@@ -103,15 +103,15 @@ func makeServices(
     let hub = StreamHub(
         log: store.sampleEvents, limits: config.stream, clock: analysis.clock, node: "node-" + UUID().uuidString.prefix(8).lowercased(),
         check: { identity, subject in
-            // Fails closed: a stream whose check failed ends; the client resubscribes with `since` and loses nothing.
             do {
                 guard let current = try await store.auth.identity(loginID: identity.loginID, userID: identity.userID) else {
                     return .signedOut
                 }
-                guard let subject = SubjectID(subject) else { return .denied }
-                return try await access.permits(current, .readSamples, subject: subject) ? .allowed : .denied
+                guard let subject else { return .allowed }
+                guard let id = SubjectID(subject) else { return .denied }
+                return try await access.permits(current, .readSamples, subject: id) ? .allowed : .denied
             } catch {
-                return .denied
+                return .unknown
             }
         }, logger: logger)
     let stream = StreamEndpoint(

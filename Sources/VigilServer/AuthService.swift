@@ -167,7 +167,9 @@ public final class AuthService: Sendable {
     /// Who a rejected token names, when it is one of ours (an expired token, a logged-out session): the
     /// actor and the organisation whose chain records the 401. Anything else belongs to no organisation.
     public func rejectedTokenOwner(_ token: String?) async -> (actor: AuditEvent.Actor, organization: String) {
-        guard let token, let claims = try? await keys.verify(token, as: AccessClaims.self) else {
+        guard let token, let claims = try? await keys.verify(token, as: AccessClaims.self), claims.typ == "access",
+            claims.iss.value == settings.issuer
+        else {
             return (.init(), AuditEvent.unattributedOrganization)
         }
         if let identity = try? await logins.identity(loginID: claims.sid, userID: claims.sub.value) {

@@ -99,6 +99,14 @@ public struct SampleEventLog: Sendable {
         return try await driver.rows(sql, binds).map(Self.event)
     }
 
+    /// How many samples the events `after < cursor <= upTo` of `subject` carry (what a replay sends).
+    public func sampleCount(subject: SubjectID, after: Int64, upTo: Int64) async throws -> Int {
+        let sql = "SELECT COALESCE(SUM(sample_count), 0) FROM sample_events WHERE subject = ? AND cursor > ? AND cursor <= ? AND kind = ?"
+        let rows = try await driver.rows(
+            sql, [.text(subject.value), .integer(after), .integer(upTo), .text(SampleEvent.Kind.samples.rawValue)])
+        return Int(rows.first?.first?.integer ?? 0)
+    }
+
     /// Session changes committed at or after `time` (microseconds), in cursor order: what a starting node
     /// replays to know the sessions still alive.
     public func sessionChanges(since time: Int64) async throws -> [SampleEvent] {

@@ -29,4 +29,15 @@ struct RefusalWindowTests {
         let ended = window.count(address: "e", at: RefusalWindow.length).ended
         #expect(ended == [.init(address: "*", suppressed: 1)])
     }
+
+    @Test("past maxIndividual events in a window, every refusal is only counted, summarised under *")
+    func globalCap() {
+        var window = RefusalWindow(limit: 5, maxIndividual: 3)
+        #expect(window.count(address: "a", at: 0).individual)
+        #expect(window.count(address: "a", at: 0).individual)
+        #expect(window.count(address: "b", at: 0).individual)
+        #expect(!window.count(address: "c", at: 0).individual)
+        #expect(!window.count(address: "a", at: 0).individual)
+        #expect(window.count(address: "a", at: RefusalWindow.length).ended == [.init(address: "*", suppressed: 2)])
+    }
 }

@@ -161,6 +161,13 @@ public struct ConnectionRegistry<ConnectionID: Hashable & Sendable>: Sendable {
     /// The connections in `session`.
     public func members(of session: String) -> Set<ConnectionID> { bySession[session] ?? [] }
 
+    /// Sessions (ids `<subject>:<name>`) of `subject` that have members here. Visits every session with
+    /// members (bounded by the node's session cap); used only when a subject's access changes.
+    public func sessions(ofSubject subject: String) -> [String] {
+        let prefix = subject + ":"
+        return bySession.keys.filter { $0.hasPrefix(prefix) }.sorted()
+    }
+
     /// The sessions `connection` is in.
     public func sessions(of connection: ConnectionID) -> Set<String> { entries[connection]?.sessions ?? [] }
 

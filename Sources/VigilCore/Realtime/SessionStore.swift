@@ -160,13 +160,6 @@ public struct SessionStore: Sendable {
         return session
     }
 
-    /// Ids of the sessions held whose subject (the part before `:`) is `subject`. Visits every session
-    /// (at most `maxSessionsPerNode`); used only when a subject's access changes.
-    public func sessionIDs(ofSubject subject: String) -> [String] {
-        let prefix = subject + ":"
-        return sessions.keys.filter { $0.hasPrefix(prefix) }.sorted()
-    }
-
     /// Kept messages after `sequence` (0 for all), for a participant catching up.
     public func messages(in id: String, for user: String, after sequence: UInt64, now: Int64) throws(Failure) -> [RealtimeSessionMessage] {
         try visibleSession(id, for: user, now: now).messages(after: sequence)

@@ -112,10 +112,12 @@ final class StreamConnection: Sendable, Identifiable {
         socket.value.flush()
     }
 
-    /// Closes with `code` after the frames already written; later sends are dropped.
+    /// Closes with `code` after the frames already written; later sends are dropped. A peer that does not
+    /// answer the close (dead, or not reading) loses the connection 10 s later all the same.
     func close(_ code: RealtimeCloseCode, _ reason: String) {
         guard !closing.exchange(true, ordering: .relaxed) else { return }
         requestClose(code, reason)
+        channel.eventLoop.scheduleTask(in: .seconds(10)) { [channel] in channel.close(promise: nil) }
     }
 
     var isClosing: Bool { closing.load(ordering: .relaxed) }

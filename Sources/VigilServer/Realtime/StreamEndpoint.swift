@@ -58,7 +58,8 @@ final class StreamEndpoint: Sendable {
             identity = caller
         }
         let origin = AuditEvent.Origin(
-            requestID: "ws-" + UUID().uuidString.lowercased(), clientAddress: nil, userAgent: request.headerFields[.userAgent])
+            requestID: "ws-" + UUID().uuidString.lowercased(), clientAddress: channel.remoteAddress?.ipAddress,
+            userAgent: request.headerFields[.userAgent])
         return .upgrade([:]) { [self, identity] inbound, outbound, _ in
             try await self.serve(inbound: inbound, outbound: outbound, channel: channel, identity: identity, origin: origin)
         }

@@ -26,7 +26,7 @@ extension StreamHub {
         switch scope {
         case .subject(let subject):
             for id in registry.subscribers(of: subject) { targets[id, default: []].insert(subject) }
-            for session in sessions.sessionIDs(ofSubject: subject) {
+            for session in registry.sessions(ofSubject: subject) {
                 for id in registry.members(of: session) { targets[id, default: []].insert(subject) }
             }
         case .user(let user):
@@ -49,13 +49,24 @@ extension StreamHub {
                 }
                 switch verdict {
                 case .allowed: continue
-                case .denied: await revoke(connection, subject: subject)
+                // A failed check ends an access change's streams (fail closed: the client resubscribes with
+                // `since` and loses nothing) but not the periodic sweep's (retried at the next one).
+                case .unknown where scope == .everyone: continue
+                case .denied, .unknown: await revoke(connection, subject: subject)
                 case .signedOut:
+                    // Nothing more in or out: unregistered at once, not when the peer answers the close.
                     connection.close(.unauthorized, "signed out")
+                    await close(connection)
                 }
                 if verdict == .signedOut { break }
             }
         }
+    }
+
+    /// Ends a connection's subscription and sessions of `subject` when a check made right after they
+    /// were registered fails.
+    func revokeNow(_ connection: StreamConnection, subject: String) async {
+        await revoke(connection, subject: subject)
     }
 
     /// The subjects a connection streams or holds sessions of.

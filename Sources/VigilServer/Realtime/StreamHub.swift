@@ -11,6 +11,8 @@ enum StreamAccess: Sendable, Equatable {
     case denied
     /// The caller's login ended (logout, refresh-token reuse, user disabled).
     case signedOut
+    /// The check itself failed (database unreachable).
+    case unknown
 }
 
 /// Delivers committed sample events to stream subscribers, in cursor order, exactly once, and applies
@@ -28,13 +30,13 @@ actor StreamHub {
     let limits: RealtimeLimits
     /// This node's id in session changes.
     let node: String
-    /// Re-checks a caller's access to a subject (no audit: the stream was audited when it started).
-    let check: @Sendable (Identity, String) async -> StreamAccess
+    /// Re-checks a caller's login and, given a subject, its access to it (no audit: the stream was
+    /// audited when it started).
+    let check: @Sendable (Identity, String?) async -> StreamAccess
     private(set) var dispatched: Int64 = 0
     private var started = false
     private var draining = false
     private var drainAgain = false
-    private var sweepDue = false
     /// Connections by id, user, subject and session: every lookup is a dictionary access.
     var registry: ConnectionRegistry<Int>
     var connections: [Int: StreamConnection] = [:]
@@ -55,7 +57,7 @@ actor StreamHub {
 
     init(
         log: SampleEventLog, limits: RealtimeLimits, clock: any JobClock, node: String,
-        check: @escaping @Sendable (Identity, String) async -> StreamAccess, logger: Logger
+        check: @escaping @Sendable (Identity, String?) async -> StreamAccess, logger: Logger
     ) {
         self.log = log
         self.logger = logger
@@ -91,10 +93,6 @@ actor StreamHub {
         draining = true
         repeat {
             drainAgain = false
-            if sweepDue {
-                sweepDue = false
-                await recheck(.everyone)
-            }
             await drain()
         } while drainAgain
         draining = false
@@ -112,10 +110,10 @@ actor StreamHub {
         }
     }
 
-    /// Re-checks every stream's access before the next delivery (grants that expired since).
+    /// Re-checks every stream's access (grants that expired since). It runs beside the drain, not in
+    /// it, so it never holds deliveries back; a check that fails (database unreachable) keeps the stream.
     func sweep() async {
-        sweepDue = true
-        await dispatchCommitted()
+        await recheck(.everyone)
     }
 
     private func drain() async {
@@ -207,11 +205,21 @@ actor StreamHub {
     /// Registers a subscription and returns the cursor H it starts after. With `replay`, live events wait
     /// until ``finishReplay(_:subject:)``: the caller first replays `(since, H]` from the table.
     func subscribe(
-        _ connection: StreamConnection, subject: String, types: Set<String>?, replay: Bool
+        _ connection: StreamConnection, subject: String, types: Set<String>?, replay: Bool, correlationID: String?
     ) throws(ConnectionRegistry<Int>.Refusal) -> Int64 {
         try registry.subscribe(connection.id, to: subject, types: types)
         if replay { pending[connection.id, default: [:]][subject] = [] }
+        // In the same turn as the registration: `subscribed` comes before any live event.
+        connection.send(StreamMessages.subscribed(subject, cursor: dispatched, types: types, id: correlationID))
         return dispatched
+    }
+
+    /// Sends one replayed event if the subscription is still replaying (not ended by a re-check);
+    /// `false` ends the replay.
+    func replay(_ message: [UInt8]?, to connection: StreamConnection, subject: String) -> Bool {
+        guard pending[connection.id]?[subject] != nil, !connection.isClosing else { return false }
+        if let message { connection.send(message) }
+        return true
     }
 
     /// Sends the events that arrived during the replay (all newer than the replayed ones) and goes live.

@@ -88,6 +88,11 @@ final class StreamSession: Sendable {
             return
         }
         self.connection.withLock { $0 = connection }
+        // A logout committed while this socket authenticated was drained without seeing it.
+        if await hub.check(caller, nil) == .signedOut {
+            connection.close(.unauthorized, "signed out")
+            await hub.close(connection)
+        }
     }
 
     /// Waits for messages. Kept small on purpose: an idle connection holds only this frame (and the
@@ -101,6 +106,8 @@ final class StreamSession: Sendable {
 
     @inline(never)
     func receive(_ message: WebSocketMessage) async throws {
+        // A connection being closed (signed out, slow, abusive) is heard no more.
+        if connection.withLock({ $0 })?.isClosing == true { return }
         guard case .text(let text) = message else {
             if case .binary(let buffer) = message { try await audio(Array(buffer: buffer)) }
             return
@@ -175,6 +182,10 @@ final class StreamSession: Sendable {
         } catch {
             return try await refuse(Self.sessionError(error, id: id))
         }
+        guard await hub.check(connection.identity, subject.value) == .allowed else {
+            await hub.revokeNow(connection, subject: subject.value)
+            return
+        }
         try await endpoint.access.audit.record(
             request.event(
                 .sessionJoin, resourceType: "Communication", subject: subject.value, count: sent, outcome: .success,
@@ -239,38 +250,45 @@ final class StreamSession: Sendable {
         if let since, since < (try await endpoint.events.prunedThrough()) {
             return try await refuse(Self.expired(since, id: id))
         }
+        // Live events are held from the registration until the audit event is committed and the replay sent.
         let upTo: Int64
         do {
-            upTo = try await hub.subscribe(connection, subject: subject.value, types: types, replay: since != nil)
+            upTo = try await hub.subscribe(connection, subject: subject.value, types: types, replay: true, correlationID: id)
         } catch {
             return try await refuse(.init(code: error.code, message: "too many subscriptions on this connection", correlationID: id))
         }
-        connection.send(StreamMessages.subscribed(subject.value, cursor: upTo, types: types, id: id))
-        var replayed = 0
+        // A revocation committed between the check above and the registration was drained without seeing
+        // this subscription: check once more now that later ones will see it.
+        guard await hub.check(connection.identity, subject.value) == .allowed else {
+            await hub.revokeNow(connection, subject: subject.value)
+            return
+        }
+        // Durable before anything is sent: the event counts the samples the replay will send.
+        let replaying = since == nil ? 0 : try await endpoint.events.sampleCount(subject: subject, after: since!, upTo: upTo)
+        try await endpoint.access.audit.record(
+            request.event(
+                .sampleRead, resourceType: "Observation", subject: subject.value, count: replaying, outcome: .success,
+                at: endpoint.access.nowMicroseconds))
         if var after = since {
             while after < upTo {
                 let page = try await endpoint.events.events(after: after, upTo: upTo, subject: subject, kinds: [.samples], limit: 1_000)
                 for event in page {
                     // Paced by the client: a long replay waits for room instead of overflowing the send buffer.
-                    guard try await connection.waitForRoom() else { break }
-                    if let bytes = StreamMessages.sample(event, types: types) { connection.send(bytes) }
-                    replayed += event.sampleCount
+                    // Through the hub: a replay ends as soon as a re-check ends the subscription.
+                    guard try await connection.waitForRoom(),
+                        await hub.replay(StreamMessages.sample(event, types: types), to: connection, subject: subject.value)
+                    else { return }
                 }
-                if connection.isClosing { break }
                 guard let last = page.last else { break }
                 after = last.cursor
             }
-            await hub.finishReplay(connection, subject: subject.value)
-            // Pruned while replaying (only when `since` was at the retention's edge): say so rather than leave a gap.
-            if let since, since < (try await endpoint.events.prunedThrough()) {
-                _ = await hub.unsubscribe(connection, subject: subject.value)
-                return try await refuse(Self.expired(since, id: id))
-            }
         }
-        try await endpoint.access.audit.record(
-            request.event(
-                .sampleRead, resourceType: "Observation", subject: subject.value, count: replayed, outcome: .success,
-                at: endpoint.access.nowMicroseconds))
+        await hub.finishReplay(connection, subject: subject.value)
+        // Pruned while replaying (only when `since` was at the retention's edge): say so rather than leave a gap.
+        if let since, since < (try await endpoint.events.prunedThrough()) {
+            _ = await hub.unsubscribe(connection, subject: subject.value)
+            return try await refuse(Self.expired(since, id: id))
+        }
     }
 
     /// Answers an invalid message with an error; repeated abuse closes the socket (1008, or 4029 for rate limits).
