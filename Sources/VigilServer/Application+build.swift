@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdWebSocket
+import HummingbirdCore
 import Logging
 import VigilCore
 import VigilStorage
@@ -22,13 +22,9 @@ public func buildApplication(
     // Services stop in reverse order: the server drains first, then the audit writer flushes, then the store closes.
     var app = Application(
         router: buildRouter(services, store: store),
-        server: .http1WebSocketUpgrade(
-            configuration: .init(
-                http1: .init(idleTimeout: .seconds(75)),
-                ws: .init(
-                    maxFrameSize: services.stream.limits.maxAudioFrameBytes,
-                    autoPing: .disabled)),
-            shouldUpgrade: { [stream = services.stream] request, channel, _ in await stream.shouldUpgrade(request, channel: channel) }),
+        server: HTTPServerBuilder { [stream = services.stream] responder in
+            StreamHTTPChannel(responder: responder, endpoint: stream, idleTimeout: .seconds(75))
+        },
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Vigil"),
         services: [
             store, auditWriter, services.analysisWorker,

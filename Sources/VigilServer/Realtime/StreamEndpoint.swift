@@ -1,9 +1,10 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOHTTP1
+import NIOWebSocket
 import Synchronization
 import VigilCore
 import VigilStorage
@@ -43,39 +44,49 @@ final class StreamEndpoint: Sendable {
 
     var openConnections: Int { state.withLock { $0.open } }
 
+    /// What an accepted upgrade carries into the connection.
+    struct Decision: Sendable {
+        let identity: Identity?
+        let origin: AuditEvent.Origin
+    }
+
     /// Decides an upgrade. Anything not upgraded here (another path, a full node, a bad token) goes on to
     /// the HTTP router, which answers it with the API's error shape.
-    func shouldUpgrade(
-        _ request: HTTPRequest, channel: any Channel
-    ) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
-        guard let path = request.path, path == "/v1/stream" || path.hasPrefix("/v1/stream?") else { return .dontUpgrade }
-        guard openConnections < limits.maxConnectionsPerNode else { return .dontUpgrade }
+    func decide(_ head: HTTPRequestHead, channel: any Channel) async -> Decision? {
+        let path = head.uri
+        guard path == "/v1/stream" || path.hasPrefix("/v1/stream?") else { return nil }
+        guard openConnections < limits.maxConnectionsPerNode else { return nil }
         var identity: Identity?
-        if let header = request.headerFields[.authorization] {
+        if let header = head.headers.first(name: "authorization") {
             guard header.count > 7, header.prefix(7).lowercased() == "bearer ",
                 let caller = try? await auth.authenticate(bearer: String(header.dropFirst(7)))
-            else { return .dontUpgrade }
+            else { return nil }
             identity = caller
         }
         let origin = AuditEvent.Origin(
             requestID: "ws-" + UUID().uuidString.lowercased(), clientAddress: channel.remoteAddress?.ipAddress,
-            userAgent: request.headerFields[.userAgent])
-        return .upgrade([:]) { [self, identity] inbound, outbound, _ in
-            try await self.serve(inbound: inbound, outbound: outbound, channel: channel, identity: identity, origin: origin)
-        }
+            userAgent: head.headers.first(name: "user-agent"))
+        return Decision(identity: identity, origin: origin)
     }
 
-    func serve(
-        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, identity: Identity?,
-        origin: AuditEvent.Origin
-    ) async throws {
+    /// Starts serving an upgraded channel (on its event loop): its frames go to a new session.
+    func accept(_ channel: any Channel, decision: Decision) throws {
         let id = state.withLock { state in
             state.open += 1
             state.nextID += 1
             return state.nextID
         }
-        defer { state.withLock { $0.open -= 1 } }
-        let session = StreamSession(id: id, endpoint: self, outbound: outbound, channel: channel, origin: origin)
-        try await session.run(inbound, identity: identity)
+        let session = StreamSession(id: id, endpoint: self, channel: channel, origin: decision.origin)
+        try channel.pipeline.syncOperations.addHandlers([
+            NIOWebSocketFrameAggregator(
+                minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 256, maxAccumulatedFrameSize: limits.maxAudioFrameBytes),
+            StreamFrameHandler(session: session),
+        ])
+        session.start(identity: decision.identity)
+    }
+
+    /// A connection ended (its channel closed).
+    func ended() {
+        state.withLock { $0.open -= 1 }
     }
 }

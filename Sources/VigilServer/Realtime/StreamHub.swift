@@ -98,6 +98,11 @@ actor StreamHub {
         draining = false
     }
 
+    /// Closes every connection (1001): the node is shutting down.
+    func closeAll() {
+        for connection in connections.values { connection.close(.goingAway, "server shutting down") }
+    }
+
     /// Pings every connection; closes (1001) those the peer has sent nothing on — not even a pong to the
     /// previous ping — for `silenceLimit` nanoseconds.
     func heartbeat(silenceLimit: UInt64) {
@@ -295,5 +300,7 @@ struct StreamHubService: Service {
                 group.cancelAll()
             }
         }
+        // Streams are plain channels the HTTP server does not wait for: close them before the node stops.
+        await hub.closeAll()
     }
 }

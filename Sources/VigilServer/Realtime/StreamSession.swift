@@ -1,26 +1,46 @@
 import Foundation
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOWebSocket
 import Synchronization
 import VigilCore
 
-/// One WebSocket connection: authenticates it, reads and answers client messages in order, and writes the
-/// connection's queued frames (replies, events, the final close) from a second task.
+/// What a stream connection's frame handler passes to its session, in order.
+enum StreamInbound: Sendable {
+    /// Authenticated by the upgrade request's header.
+    case open(Identity)
+    case text(String)
+    case binary([UInt8])
+    /// The channel closed; always last.
+    case closed
+}
+
+/// One WebSocket connection: authenticates it and answers client messages in order.
+///
+/// Messages wait in a small mailbox; a task runs only while it holds messages, so an idle connection has
+/// no task at all. Replies and events are written by ``StreamConnection``; close frames here.
 final class StreamSession: Sendable {
     let id: Int
     let endpoint: StreamEndpoint
-    let outbound: WebSocketOutboundWriter
     let origin: AuditEvent.Origin
     let channel: any Channel
     private let connection = Mutex<StreamConnection?>(nil)
     private let policing: Mutex<(messages: TokenBucket, audio: TokenBucket, abuse: AbusePolicy)>
+    private let inbox = Mutex(Inbox())
+    /// The server sent its close frame (the client's answer then ends the connection).
+    let closeSent = Atomic<Bool>(false)
+    /// Messages waiting at most; a client that sends faster than they are handled is closed (1008).
+    static let maxWaiting = 64
 
-    init(id: Int, endpoint: StreamEndpoint, outbound: WebSocketOutboundWriter, channel: any Channel, origin: AuditEvent.Origin) {
+    struct Inbox {
+        var queue = CircularBuffer<StreamInbound>()
+        var running = false
+        var closed = false
+    }
+
+    init(id: Int, endpoint: StreamEndpoint, channel: any Channel, origin: AuditEvent.Origin) {
         self.id = id
         self.endpoint = endpoint
-        self.outbound = outbound
         self.channel = channel
         self.origin = origin
         let now = Self.nowMicros
@@ -35,56 +55,90 @@ final class StreamSession: Sendable {
     var hub: StreamHub { endpoint.hub }
     static var nowMicros: Int64 { Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()) }
 
-    func run(_ inbound: WebSocketInboundStream, identity: Identity?) async throws {
+    /// Called on the event loop right after the upgrade.
+    func start(identity: Identity?) {
         if let identity {
-            // Authenticated by header (the usual case): no second task for the auth deadline.
-            try await open(identity)
-            try await readLoop(inbound)
-        } else {
-            // The reader decides when the connection ends; the auth deadline only closes an unauthenticated socket.
-            try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask {
-                    try await self.authDeadline()
-                    return false
-                }
-                group.addTask {
-                    try await self.readLoop(inbound)
-                    return true
-                }
-                while let readerEnded = try await group.next() {
-                    if readerEnded { break }
-                }
-                group.cancelAll()
+            enqueue(.open(identity))
+            return
+        }
+        // Closes the socket with 4001 if no identity arrived within the auth timeout.
+        channel.eventLoop.scheduleTask(in: .microseconds(limits.authTimeout)) { [self] in
+            guard connection.withLock({ $0 }) == nil, !closeSent.load(ordering: .relaxed) else { return }
+            Task { await endpoint.rejections.record(token: nil, subject: nil, origin: origin) }
+            closeSocket(.unauthorized, "authentication timeout")
+        }
+    }
+
+    /// Queues a message from the frame handler; starts the task that handles them when none runs.
+    func enqueue(_ message: StreamInbound) {
+        let (start, overflow): (Bool, Bool) = inbox.withLock { inbox in
+            guard !inbox.closed else { return (false, false) }
+            if case .closed = message {
+                inbox.closed = true
+            } else if inbox.queue.count >= Self.maxWaiting {
+                return (false, true)
+            }
+            inbox.queue.append(message)
+            guard !inbox.running else { return (false, false) }
+            inbox.running = true
+            return (true, false)
+        }
+        if overflow { closeSocket(.policyViolation, "too many messages waiting") }
+        if start { Task { await self.drain() } }
+    }
+
+    private func drain() async {
+        while let next = inbox.withLock({ inbox -> StreamInbound? in
+            guard !inbox.queue.isEmpty else {
+                inbox.running = false
+                return nil
+            }
+            return inbox.queue.removeFirst()
+        }) {
+            switch next {
+            case .open(let identity): try? await open(identity)
+            case .text, .binary: try? await receive(next)
+            case .closed: await finish()
             }
         }
+    }
+
+    /// The channel closed: leaves the hub.
+    private func finish() async {
         if let connection = connection.withLock({ $0 }) {
             connection.finish()
             await hub.close(connection)
         }
+        endpoint.ended()
     }
 
-    /// Closes the socket with 4001 if no identity arrived within the auth timeout.
-    func authDeadline() async throws {
-        try await Task.sleep(for: .microseconds(limits.authTimeout))
-        if connection.withLock({ $0 }) == nil {
-            await endpoint.rejections.record(token: nil, subject: nil, origin: origin)
-            try? await outbound.close(.unknown(RealtimeCloseCode.unauthorized.rawValue), reason: "authentication timeout")
-        }
+    /// Sends a close frame (behind the frames already written) and closes the channel 10 s later if the
+    /// client has not answered by then.
+    func closeSocket(_ code: RealtimeCloseCode, _ reason: String) {
+        guard !closeSent.exchange(true, ordering: .relaxed) else { return }
+        var payload = ByteBuffer()
+        payload.writeInteger(code.rawValue)
+        payload.writeString(reason)
+        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: payload)
+        channel.eventLoop.execute { [channel] in channel.writeAndFlush(frame, promise: nil) }
+        channel.eventLoop.scheduleTask(in: .seconds(10)) { [channel] in channel.close(promise: nil) }
+    }
+
+    /// Writes a text frame outside the hub's path (before authentication).
+    func writeText(_ bytes: [UInt8]) {
+        let frame = WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: bytes))
+        channel.eventLoop.execute { [channel] in channel.writeAndFlush(frame, promise: nil) }
     }
 
     /// Registers an authenticated caller with the hub.
     func open(_ caller: Identity) async throws {
         let connection = try await StreamConnection.open(
             id: id, identity: caller, channel: channel, bufferLimit: limits.sendBufferMessages,
-            requestClose: { [outbound] code, reason in
-                // Rare (abuse, slow consumer, ended login): a short task sends the close frame through the
-                // WebSocket handler, after the frames already written.
-                Task { try? await outbound.close(.unknown(code.rawValue), reason: reason) }
-            })
+            requestClose: { [self] code, reason in closeSocket(code, reason) })
         do {
             try await hub.open(connection)
         } catch {
-            try? await outbound.close(.unknown(RealtimeCloseCode.goingAway.rawValue), reason: "this node is full")
+            closeSocket(.goingAway, "this node is full")
             return
         }
         self.connection.withLock { $0 = connection }
@@ -95,21 +149,12 @@ final class StreamSession: Sendable {
         }
     }
 
-    /// Waits for messages. Kept small on purpose: an idle connection holds only this frame (and the
-    /// WebSocket handler's) on its task; each message is handled in ``receive(_:)``, whose frame exists
-    /// only while it runs.
-    func readLoop(_ inbound: WebSocketInboundStream) async throws {
-        for try await message in inbound.messages(maxSize: limits.maxAudioFrameBytes) {
-            try await receive(message)
-        }
-    }
-
     @inline(never)
-    func receive(_ message: WebSocketMessage) async throws {
+    func receive(_ message: StreamInbound) async throws {
         // A connection being closed (signed out, slow, abusive) is heard no more.
-        if connection.withLock({ $0 })?.isClosing == true { return }
+        if connection.withLock({ $0 })?.isClosing == true || closeSent.load(ordering: .relaxed) { return }
         guard case .text(let text) = message else {
-            if case .binary(let buffer) = message { try await audio(Array(buffer: buffer)) }
+            if case .binary(let bytes) = message { try await audio(bytes) }
             return
         }
         let allowed = policing.withLock { $0.messages.allow(now: Self.nowMicros) }
@@ -134,7 +179,7 @@ final class StreamSession: Sendable {
             }
             guard let caller = try? await endpoint.auth.authenticate(bearer: token) else {
                 await endpoint.rejections.record(token: token, subject: nil, origin: origin)
-                try? await outbound.close(.unknown(RealtimeCloseCode.unauthorized.rawValue), reason: "invalid token")
+                closeSocket(.unauthorized, "invalid token")
                 return
             }
             try await open(caller)
@@ -299,8 +344,8 @@ final class StreamSession: Sendable {
             connection.send(bytes)
             if case .close(let code) = verdict { connection.close(code, "too many invalid messages") }
         } else {
-            try? await outbound.write(.text(String(decoding: bytes, as: UTF8.self)))
-            if case .close(let code) = verdict { try? await outbound.close(.unknown(code.rawValue), reason: "too many invalid messages") }
+            writeText(bytes)
+            if case .close(let code) = verdict { closeSocket(code, "too many invalid messages") }
         }
     }
 }

@@ -1,0 +1,111 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+
+/// HTTP/1 for the API, and the WebSocket upgrade of `/v1/stream` served by plain NIO channel handlers.
+///
+/// Hummingbird's own WebSocket channel runs every connection in a task with an async reader, writer and
+/// ping timer (24 KiB per idle connection before any application state). Here an upgraded connection is
+/// just its channel: the frame handler hands messages to the session's mailbox, which starts a task only
+/// while there is something to process, and the hub writes frames straight to the socket.
+struct StreamHTTPChannel: ServerChildChannel, HTTPChannelHandler {
+    enum UpgradeResult: Sendable {
+        case websocket
+        case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case failedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+    }
+
+    struct Value: ServerChildChannelValue {
+        let upgradeResult: EventLoopFuture<UpgradeResult>
+        let channel: any Channel
+    }
+
+    let responder: HTTPChannelHandler.Responder
+    let endpoint: StreamEndpoint
+    let idleTimeout: Duration
+
+    init(responder: @escaping HTTPChannelHandler.Responder, endpoint: StreamEndpoint, idleTimeout: Duration) {
+        self.responder = Self.upgradeAware(responder)
+        self.endpoint = endpoint
+        self.idleTimeout = idleTimeout
+    }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let decision = NIOLoopBoundBox<StreamEndpoint.Decision?>(nil, eventLoop: channel.eventLoop)
+            let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
+                maxFrameSize: endpoint.limits.maxAudioFrameBytes,
+                shouldUpgrade: { [endpoint] channel, head in
+                    let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
+                    promise.completeWithTask {
+                        guard let decided = await endpoint.decide(head, channel: channel) else { return nil }
+                        try await channel.eventLoop.submit { decision.value = decided }.get()
+                        return [:]
+                    }
+                    return promise.futureResult
+                },
+                upgradePipelineHandler: { [endpoint] channel, _ in
+                    channel.eventLoop.makeCompletedFuture {
+                        guard let decided = decision.value else { throw ChannelError.inappropriateOperationForState }
+                        try endpoint.accept(channel, decision: decided)
+                        return UpgradeResult.websocket
+                    }
+                })
+            let configuration = NIOTypedHTTPServerUpgradeConfiguration(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try channel.pipeline.syncOperations.addHandler(
+                            HTTPConnectionStateHandler(idleTimeout: .init(idleTimeout), logger: logger))
+                        let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                        // An upgrade that was asked for and refused is answered by the router (401, 503, …).
+                        return UpgradeResult.notUpgraded(asyncChannel)
+                    }
+                })
+            var pipeline = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(upgradeConfiguration: configuration)
+            pipeline.enablePipelining = false
+            pipeline.enableErrorHandling = false
+            pipeline.enableResponseHeaderValidation = false
+            let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+            return Value(upgradeResult: result, channel: channel)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.upgradeResult.get() {
+            case .notUpgraded(let http1), .failedUpgrade(let http1):
+                await handleHTTP(asyncChannel: http1, logger: logger)
+            case .websocket:
+                // The connection lives on in its channel handlers; no task waits for it.
+                return
+            }
+        } catch {
+            logger.debug("connection ended before its first request", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A request carrying `Upgrade: websocket` after the first request of a connection cannot be upgraded
+    /// (NIO upgrades only the first): it is redirected to itself on a new connection, as Hummingbird does.
+    static func upgradeAware(_ responder: @escaping HTTPChannelHandler.Responder) -> HTTPChannelHandler.Responder {
+        struct RedirectClose: Error {}
+        return { request, responseWriter, channel in
+            guard request.headers[.upgrade]?.lowercased() == "websocket" else {
+                return try await responder(request, responseWriter, channel)
+            }
+            var path = request.uri.path
+            if let query = request.uri.query { path += "?\(query)" }
+            let response = HTTPResponse(status: .temporaryRedirect, headerFields: [.connection: "close", .location: path])
+            try await responseWriter.writeResponse(response)
+            throw RedirectClose()
+        }
+    }
+}
