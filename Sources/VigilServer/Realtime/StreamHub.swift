@@ -108,7 +108,9 @@ actor StreamHub {
     func heartbeat(silenceLimit: UInt64) {
         for connection in connections.values {
             if connection.silence > silenceLimit {
+                // The peer is presumed gone: no closing handshake to wait for.
                 connection.close(.goingAway, "ping timeout")
+                connection.channel.eventLoop.execute { connection.channel.close(promise: nil) }
             } else {
                 connection.ping()
             }
