@@ -71,16 +71,23 @@ enum APIErrorResponse {
     }
 
     static func response(for error: VigilError, requestID: String) -> Response {
-        let body = APIErrorBody(
+        JSONBody.response(status: status(for: error.kind), body(for: error, requestID: requestID), headers: headers(for: error))
+    }
+
+    static func body(for error: VigilError, requestID: String) -> APIErrorBody {
+        APIErrorBody(
             error: .init(
-                code: error.code, message: error.message, requestID: requestID, details: error.details.isEmpty ? nil : error.details)
-        )
+                code: error.code, message: error.message, requestID: requestID, details: error.details.isEmpty ? nil : error.details))
+    }
+
+    /// `WWW-Authenticate` for a 401, `Retry-After` for a 429 or 503.
+    static func headers(for error: VigilError) -> HTTPFields {
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         switch error.kind {
         case .unauthorized: headers[.wwwAuthenticate] = "Bearer"
         case .rateLimited, .unavailable: headers[.retryAfter] = String(error.retryAfterSeconds ?? 1)
         default: break
         }
-        return JSONBody.response(status: status(for: error.kind), body, headers: headers)
+        return headers
     }
 }

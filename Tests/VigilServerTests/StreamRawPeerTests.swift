@@ -70,6 +70,39 @@ struct StreamRawPeerTests {
         return UInt16(close.1[close.1.startIndex]) << 8 | UInt16(close.1[close.1.startIndex + 1])
     }
 
+    @Test("a refused upgrade is answered by the API: 401 for a bad token, 503 server_busy on a full node, no redirect")
+    func refusedUpgrade() async throws {
+        try await TestApp.run(.sqlite, configure: { $0.stream.maxConnectionsPerNode = 1 }, testing: .live) { app in
+            let (_, token) = try await app.patient()
+            let port = try #require(app.client.port)
+            func answer(_ token: String) async throws -> String {
+                let recorder = Recorder()
+                let channel = try await Self.connect(port: port, token: token, recorder: recorder)
+                defer { channel.close(promise: nil) }
+                let started = ContinuousClock.now
+                while !String(decoding: recorder.bytes.withLock { $0 }, as: UTF8.self).contains("\r\n\r\n"),
+                    ContinuousClock.now - started < .seconds(30)
+                {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                return String(decoding: recorder.bytes.withLock { $0 }, as: UTF8.self)
+            }
+            #expect(try await answer("not-a-token").hasPrefix("HTTP/1.1 401"))
+            let held = Recorder()
+            let first = try await Self.connect(port: port, token: token, recorder: held)
+            let started = ContinuousClock.now
+            while !String(decoding: held.bytes.withLock { $0 }, as: UTF8.self).hasPrefix("HTTP/1.1 101"),
+                ContinuousClock.now - started < .seconds(30)
+            {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let busy = try await answer(token)
+            #expect(busy.hasPrefix("HTTP/1.1 503"), "\(busy.prefix(200))")
+            #expect(busy.contains("server_busy"))
+            try await first.close()
+        }
+    }
+
     @Test("a peer that never answers pings is pinged, then closed with 1001 once it has been silent for two intervals")
     func silentPeer() async throws {
         try await TestApp.run(.sqlite, configure: { $0.stream.heartbeatInterval = 1_000_000 }, testing: .live) { app in

@@ -112,6 +112,11 @@ final class StreamConnection: Sendable, Identifiable {
         socket.value.flush()
     }
 
+    /// After the close frame (on the event loop): later frames are dropped at the socket end.
+    func seal() {
+        socket.value.sealed = true
+    }
+
     /// Closes with `code` after the frames already written; later sends are dropped. A peer that does not
     /// answer the close (dead, or not reading) loses the connection 10 s later all the same.
     func close(_ code: RealtimeCloseCode, _ reason: String) {
@@ -157,6 +162,8 @@ final class StreamSocket: ChannelDuplexHandler {
     typealias OutboundIn = ByteBuffer
     let heard = HeardClock()
     private var context: ChannelHandlerContext?
+    /// The close frame was written: nothing more goes out.
+    var sealed = false
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
@@ -168,7 +175,7 @@ final class StreamSocket: ChannelDuplexHandler {
     }
 
     func write(_ frame: ByteBuffer, promise: EventLoopPromise<Void>?) {
-        guard let context else {
+        guard let context, !sealed else {
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }

@@ -52,41 +52,52 @@ final class StreamEndpoint: Sendable {
 
     /// Decides an upgrade. Anything not upgraded here (another path, a full node, a bad token) goes on to
     /// the HTTP router, which answers it with the API's error shape.
-    func decide(_ head: HTTPRequestHead, channel: any Channel) async -> Decision? {
+    func decide(_ head: HTTPRequestHead, channel: any Channel) async -> Result<Decision, VigilError> {
         let path = head.uri
-        guard path == "/v1/stream" || path.hasPrefix("/v1/stream?") else { return nil }
-        guard openConnections < limits.maxConnectionsPerNode else { return nil }
-        var identity: Identity?
-        if let header = head.headers.first(name: "authorization") {
-            guard header.count > 7, header.prefix(7).lowercased() == "bearer ",
-                let caller = try? await auth.authenticate(bearer: String(header.dropFirst(7)))
-            else { return nil }
-            identity = caller
+        guard path == "/v1/stream" || path.hasPrefix("/v1/stream?") else {
+            return .failure(VigilError(.notFound, code: "not_found", message: "no WebSocket endpoint at \(path.prefix(200))"))
         }
+        let busy = VigilError(
+            .unavailable, code: "server_busy", message: "this node holds its maximum of \(limits.maxConnectionsPerNode) stream connections",
+            retryAfterSeconds: 5)
+        guard openConnections < limits.maxConnectionsPerNode else { return .failure(busy) }
         let origin = AuditEvent.Origin(
             requestID: "ws-" + UUID().uuidString.lowercased(), clientAddress: channel.remoteAddress?.ipAddress,
             userAgent: head.headers.first(name: "user-agent"))
-        return Decision(identity: identity, origin: origin)
+        var identity: Identity?
+        if let header = head.headers.first(name: "authorization") {
+            let token = header.count > 7 && header.prefix(7).lowercased() == "bearer " ? String(header.dropFirst(7)) : nil
+            guard let token, let caller = try? await auth.authenticate(bearer: token) else {
+                await rejections.record(token: token, subject: nil, origin: origin)
+                return .failure(VigilError.invalidToken)
+            }
+            identity = caller
+        }
+        // The slot is taken in one step with the check, and given back when the channel closes, however it closes.
+        let reserved = state.withLock { state in
+            guard state.open < limits.maxConnectionsPerNode else { return false }
+            state.open += 1
+            return true
+        }
+        guard reserved else { return .failure(busy) }
+        channel.closeFuture.whenComplete { [self] _ in state.withLock { $0.open -= 1 } }
+        return .success(Decision(identity: identity, origin: origin))
     }
 
     /// Starts serving an upgraded channel (on its event loop): its frames go to a new session.
     func accept(_ channel: any Channel, decision: Decision) throws {
         let id = state.withLock { state in
-            state.open += 1
             state.nextID += 1
             return state.nextID
         }
         let session = StreamSession(id: id, endpoint: self, channel: channel, origin: decision.origin)
+        // Also when the channel closed before the frame handler could see it go inactive.
+        channel.closeFuture.whenComplete { _ in session.enqueue(.closed) }
         try channel.pipeline.syncOperations.addHandlers([
             NIOWebSocketFrameAggregator(
                 minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 256, maxAccumulatedFrameSize: limits.maxAudioFrameBytes),
             StreamFrameHandler(session: session),
         ])
         session.start(identity: decision.identity)
-    }
-
-    /// A connection ended (its channel closed).
-    func ended() {
-        state.withLock { $0.open -= 1 }
     }
 }

@@ -2,7 +2,8 @@ import NIOCore
 import NIOWebSocket
 
 /// The last handler of an upgraded stream connection (after NIO's frame decoder and aggregator): answers
-/// pings, completes the closing handshake, and hands text and binary messages to the session's mailbox.
+/// pings, completes the closing handshake, closes on shutdown, and hands text and binary messages to
+/// the session's mailbox.
 final class StreamFrameHandler: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
@@ -16,10 +17,17 @@ final class StreamFrameHandler: ChannelInboundHandler {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .text:
-            session.enqueue(.text(String(buffer: frame.unmaskedData)))
+            // Over the limit: refused without copying it.
+            if frame.length > session.limits.maxTextMessageBytes {
+                session.enqueue(.oversized)
+            } else {
+                session.enqueue(.text(String(buffer: frame.unmaskedData)))
+            }
         case .binary:
             session.enqueue(.binary(Array(buffer: frame.unmaskedData)))
         case .ping:
+            // A peer that floods pings and does not read gets no more pongs than the socket takes.
+            guard context.channel.isWritable else { return }
             let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
         case .connectionClose:
@@ -30,11 +38,21 @@ final class StreamFrameHandler: ChannelInboundHandler {
                 var payload = frame.unmaskedData
                 let code = payload.readSlice(length: 2) ?? ByteBuffer()
                 let reply = WebSocketFrame(fin: true, opcode: .connectionClose, data: code)
-                context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in context.close(promise: nil) }
+                let bound = context.loopBound
+                context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in bound.value.close(promise: nil) }
             }
         default:
             break  // pongs (the heartbeat notes every read at the socket end) and continuation frames (aggregated)
         }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            // The server is shutting down: close (1001), with the 10 s limit on the peer's answer.
+            session.shutDown()
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -43,7 +61,12 @@ final class StreamFrameHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Protocol errors were answered by NIO's WebSocketProtocolErrorHandler; anything else ends the connection.
-        context.close(promise: nil)
+        // A message of too many fragments or bytes gets a close frame (1009); anything else ends the connection
+        // (NIO's protocol error handler already sent its close frame for malformed frames).
+        if error is NIOWebSocketFrameAggregator.Error {
+            session.closeSocket(.messageTooBig, "message too big")
+        } else {
+            context.close(promise: nil)
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
@@ -7,6 +8,7 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOWebSocket
+import VigilCore
 
 /// HTTP/1 for the API, and the WebSocket upgrade of `/v1/stream` served by plain NIO channel handlers.
 ///
@@ -18,7 +20,7 @@ struct StreamHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     enum UpgradeResult: Sendable {
         case websocket
         case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
-        case failedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case failedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, VigilError)
     }
 
     struct Value: ServerChildChannelValue {
@@ -26,6 +28,7 @@ struct StreamHTTPChannel: ServerChildChannel, HTTPChannelHandler {
         let channel: any Channel
     }
 
+    /// Answers requests; redirects an upgrade asked for after a connection's first request (see ``upgradeAware(_:)``).
     let responder: HTTPChannelHandler.Responder
     let endpoint: StreamEndpoint
     let idleTimeout: Duration
@@ -38,21 +41,22 @@ struct StreamHTTPChannel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            let decision = NIOLoopBoundBox<StreamEndpoint.Decision?>(nil, eventLoop: channel.eventLoop)
+            let decision = NIOLoopBoundBox<Result<StreamEndpoint.Decision, VigilError>?>(nil, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: endpoint.limits.maxAudioFrameBytes,
                 shouldUpgrade: { [endpoint] channel, head in
                     let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
                     promise.completeWithTask {
-                        guard let decided = await endpoint.decide(head, channel: channel) else { return nil }
+                        let decided = await endpoint.decide(head, channel: channel)
                         try await channel.eventLoop.submit { decision.value = decided }.get()
+                        guard case .success = decided else { return nil }
                         return [:]
                     }
                     return promise.futureResult
                 },
                 upgradePipelineHandler: { [endpoint] channel, _ in
                     channel.eventLoop.makeCompletedFuture {
-                        guard let decided = decision.value else { throw ChannelError.inappropriateOperationForState }
+                        guard case .success(let decided)? = decision.value else { throw ChannelError.inappropriateOperationForState }
                         try endpoint.accept(channel, decision: decided)
                         return UpgradeResult.websocket
                     }
@@ -66,7 +70,8 @@ struct StreamHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                             HTTPConnectionStateHandler(idleTimeout: .init(idleTimeout), logger: logger))
                         let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                        // An upgrade that was asked for and refused is answered by the router (401, 503, …).
+                        // A refused upgrade is answered here with the API's error (the request itself is not passed on).
+                        if case .failure(let refusal)? = decision.value { return UpgradeResult.failedUpgrade(asyncChannel, refusal) }
                         return UpgradeResult.notUpgraded(asyncChannel)
                     }
                 })
@@ -74,6 +79,7 @@ struct StreamHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             pipeline.enablePipelining = false
             pipeline.enableErrorHandling = false
             pipeline.enableResponseHeaderValidation = false
+            pipeline.decoderConfiguration.maxHeaderFieldCount = 1_000  // Hummingbird's limit
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
             return Value(upgradeResult: result, channel: channel)
         }
@@ -82,14 +88,33 @@ struct StreamHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     func handle(value: Value, logger: Logger) async {
         do {
             switch try await value.upgradeResult.get() {
-            case .notUpgraded(let http1), .failedUpgrade(let http1):
+            case .notUpgraded(let http1):
                 await handleHTTP(asyncChannel: http1, logger: logger)
+            case .failedUpgrade(let http1, let refusal):
+                await Self.refuse(http1, refusal)
             case .websocket:
                 // The connection lives on in its channel handlers; no task waits for it.
                 return
             }
         } catch {
             logger.debug("connection ended before its first request", metadata: ["error": "\(error)"])
+            try? await value.channel.close()
+        }
+    }
+
+    /// Answers a refused upgrade with the API's error shape and closes the connection.
+    static func refuse(_ channel: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, _ error: VigilError) async {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = ByteBuffer(
+            bytes: (try? encoder.encode(APIErrorResponse.body(for: error, requestID: "ws-" + UUID().uuidString.lowercased()))) ?? Data())
+        var headers = APIErrorResponse.headers(for: error)
+        headers[.connection] = "close"
+        headers[.contentLength] = String(body.readableBytes)
+        try? await channel.executeThenClose { _, outbound in
+            try await outbound.write(contentsOf: [
+                .head(HTTPResponse(status: APIErrorResponse.status(for: error.kind), headerFields: headers)), .body(body), .end(nil),
+            ])
         }
     }
 

@@ -11,8 +11,18 @@ enum StreamInbound: Sendable {
     case open(Identity)
     case text(String)
     case binary([UInt8])
+    /// A text message over the size limit (not copied).
+    case oversized
     /// The channel closed; always last.
     case closed
+
+    var size: Int {
+        switch self {
+        case .text(let text): text.utf8.count
+        case .binary(let bytes): bytes.count
+        default: 0
+        }
+    }
 }
 
 /// One WebSocket connection: authenticates it and answers client messages in order.
@@ -29,11 +39,15 @@ final class StreamSession: Sendable {
     private let inbox = Mutex(Inbox())
     /// The server sent its close frame (the client's answer then ends the connection).
     let closeSent = Atomic<Bool>(false)
-    /// Messages waiting at most; a client that sends faster than they are handled is closed (1008).
+    /// Messages waiting at most, and their bytes; a client that sends faster than they are handled is
+    /// closed (1008).
     static let maxWaiting = 64
+    static let maxWaitingBytes = 4 << 20
+    let authDeadline = Mutex<Scheduled<Void>?>(nil)
 
     struct Inbox {
         var queue = CircularBuffer<StreamInbound>()
+        var bytes = 0
         var running = false
         var closed = false
     }
@@ -62,11 +76,12 @@ final class StreamSession: Sendable {
             return
         }
         // Closes the socket with 4001 if no identity arrived within the auth timeout.
-        channel.eventLoop.scheduleTask(in: .microseconds(limits.authTimeout)) { [self] in
-            guard connection.withLock({ $0 }) == nil, !closeSent.load(ordering: .relaxed) else { return }
+        let deadline = channel.eventLoop.scheduleTask(in: .microseconds(limits.authTimeout)) { [self] in
+            guard connection.withLock({ $0 }) == nil, !closeSent.load(ordering: .relaxed), channel.isActive else { return }
             Task { await endpoint.rejections.record(token: nil, subject: nil, origin: origin) }
             closeSocket(.unauthorized, "authentication timeout")
         }
+        authDeadline.withLock { $0 = deadline }
     }
 
     /// Queues a message from the frame handler; starts the task that handles them when none runs.
@@ -75,10 +90,11 @@ final class StreamSession: Sendable {
             guard !inbox.closed else { return (false, false) }
             if case .closed = message {
                 inbox.closed = true
-            } else if inbox.queue.count >= Self.maxWaiting {
+            } else if inbox.queue.count >= Self.maxWaiting || inbox.bytes + message.size > Self.maxWaitingBytes {
                 return (false, true)
             }
             inbox.queue.append(message)
+            inbox.bytes += message.size
             guard !inbox.running else { return (false, false) }
             inbox.running = true
             return (true, false)
@@ -93,11 +109,13 @@ final class StreamSession: Sendable {
                 inbox.running = false
                 return nil
             }
-            return inbox.queue.removeFirst()
+            let next = inbox.queue.removeFirst()
+            inbox.bytes -= next.size
+            return next
         }) {
             switch next {
             case .open(let identity): try? await open(identity)
-            case .text, .binary: try? await receive(next)
+            case .text, .binary, .oversized: try? await receive(next)
             case .closed: await finish()
             }
         }
@@ -105,11 +123,11 @@ final class StreamSession: Sendable {
 
     /// The channel closed: leaves the hub.
     private func finish() async {
+        authDeadline.withLock { $0?.cancel() }
         if let connection = connection.withLock({ $0 }) {
             connection.finish()
             await hub.close(connection)
         }
-        endpoint.ended()
     }
 
     /// Sends a close frame (behind the frames already written) and closes the channel 10 s later if the
@@ -120,8 +138,23 @@ final class StreamSession: Sendable {
         payload.writeInteger(code.rawValue)
         payload.writeString(reason)
         let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: payload)
-        channel.eventLoop.execute { [channel] in channel.writeAndFlush(frame, promise: nil) }
+        let connection = connection.withLock { $0 }
+        connection?.finish()
+        // Nothing is written after the close frame (RFC 6455 §5.5.1), also not frames admitted just before.
+        channel.eventLoop.execute { [channel] in
+            channel.writeAndFlush(frame, promise: nil)
+            connection?.seal()
+        }
         channel.eventLoop.scheduleTask(in: .seconds(10)) { [channel] in channel.close(promise: nil) }
+    }
+
+    /// The server is shutting down: closes with 1001 (through the hub's connection when there is one).
+    func shutDown() {
+        if let connection = connection.withLock({ $0 }) {
+            connection.close(.goingAway, "server shutting down")
+        } else {
+            closeSocket(.goingAway, "server shutting down")
+        }
     }
 
     /// Writes a text frame outside the hub's path (before authentication).
@@ -142,6 +175,7 @@ final class StreamSession: Sendable {
             return
         }
         self.connection.withLock { $0 = connection }
+        authDeadline.withLock { $0?.cancel() }
         // A logout committed while this socket authenticated was drained without seeing it.
         if await hub.check(caller, nil) == .signedOut {
             connection.close(.unauthorized, "signed out")
@@ -153,6 +187,9 @@ final class StreamSession: Sendable {
     func receive(_ message: StreamInbound) async throws {
         // A connection being closed (signed out, slow, abusive) is heard no more.
         if connection.withLock({ $0 })?.isClosing == true || closeSent.load(ordering: .relaxed) { return }
+        if case .oversized = message {
+            return try await refuse(.init(code: .tooLarge, message: "text messages are at most \(limits.maxTextMessageBytes) bytes"))
+        }
         guard case .text(let text) = message else {
             if case .binary(let bytes) = message { try await audio(bytes) }
             return
