@@ -60,16 +60,6 @@ public struct SessionStore: Sendable {
         return session
     }
 
-    /// Lets `user` into a live session (the caller checked, e.g. against the subject's grants, that they may
-    /// be a participant); creates it with them as the first participant when it does not exist.
-    public mutating func admit(_ user: String, to id: String, now: Int64) throws(Failure) {
-        if let session = sessions[id], !isExpired(session, now: now) {
-            sessions[id]?.allowedParticipants.insert(user)
-        } else {
-            _ = try create(id: id, allowedParticipants: [user], now: now)
-        }
-    }
-
     /// The live session `id` as `user` may see it; nil when missing, expired or `user` is not a participant.
     public func session(_ id: String, for user: String, now: Int64) -> RealtimeSession? {
         try? visibleSession(id, for: user, now: now)
