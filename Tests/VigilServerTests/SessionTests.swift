@@ -23,6 +23,10 @@ struct SessionTests {
             ) { send, probe in
                 try await send(#"{"type":"session.join","session":"\#(session)"}"#)
                 try await probe.wait("the clinician's join") { $0.has("joined", user: clinician.name) }
+                try await send(#"{"type":"status","id":"st"}"#)
+                try await probe.wait("status") { $0.messages.contains { $0["type"] as? String == "status" } }
+                let status = probe.messages.first { $0["type"] as? String == "status" }
+                #expect(status?["sessions"] as? [String] == [session])
                 try await send(#"{"type":"text","session":"\#(session)","text":"hello\u0000 there\u0007"}"#)
                 try await send("<binary>")
             }

@@ -25,8 +25,11 @@ extension StreamSession {
         case .ping: connection.send(RealtimeServerMessage.pong(correlationID: id).encoded())
         case .status:
             connection.send(
-                RealtimeServerMessage.status(subscriptions: await hub.subscriptions(of: connection), sessions: [], correlationID: id)
-                    .encoded())
+                RealtimeServerMessage.status(
+                    subscriptions: await hub.subscriptions(of: connection), sessions: await hub.sessions(of: connection),
+                    correlationID: id
+                )
+                .encoded())
         case .subscribe(let subject, let types, let since):
             try await subscribe(connection, subject: subject, types: types, since: since, id: id)
         case .unsubscribe(let subject):
