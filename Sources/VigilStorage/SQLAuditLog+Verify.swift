@@ -8,17 +8,20 @@ extension SQLAuditLog {
     /// decodes rows while other pages are hashed); the links between events are then checked in
     /// sequence order, so the first broken link is the one a single sequential walk would report.
     public func verify(pageSize: Int = 10_000, pagesAhead: Int = 3) async throws -> [AuditChainVerifier] {
+        // Organisations first, heads second: a chain whose first event commits between the two reads is then
+        // either not seen at all or seen with its head (an event and its head commit together), never as
+        // events without a head — which is how a deleted head looks.
+        let eventOrganizations = try await driver.read { db in
+            try await db.raw("SELECT DISTINCT organization FROM audit_events").all().map {
+                try $0.decode(column: "organization", as: String.self)
+            }
+        }
         let heads = try await driver.read { db in
             try await db.raw("SELECT organization, seq, hash FROM audit_heads").all().map {
                 (
                     try $0.decode(column: "organization", as: String.self), try $0.decode(column: "seq", as: Int64.self),
                     try $0.decode(column: "hash", as: String.self)
                 )
-            }
-        }
-        let eventOrganizations = try await driver.read { db in
-            try await db.raw("SELECT DISTINCT organization FROM audit_events").all().map {
-                try $0.decode(column: "organization", as: String.self)
             }
         }
         var results = [AuditChainVerifier]()
