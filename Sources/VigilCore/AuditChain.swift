@@ -15,70 +15,6 @@ public enum AuditChain {
         return out
     }
 
-    /// Writes the canonical encoding field by field in sorted key order (no intermediate tree, no
-    /// allocation beyond `out`'s growth): it runs for every event appended and for every event verified.
-    static func appendCanonicalEncoding(_ event: AuditEvent, sequence: Int64, to out: inout [UInt8]) {
-        func raw(_ bytes: StaticString) {
-            out.append(contentsOf: UnsafeBufferPointer(start: bytes.utf8Start, count: bytes.utf8CodeUnitCount))
-        }
-        func text(_ value: String?) {
-            guard var value else { return raw("null") }
-            // Most values need no escaping: copy them whole; otherwise the shared JSON quoting.
-            let plain = value.withUTF8 { bytes in
-                guard !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
-                out.append(UInt8(ascii: "\""))
-                out.append(contentsOf: bytes)
-                out.append(UInt8(ascii: "\""))
-                return true
-            }
-            if !plain { JSONValue.appendQuoted(value, to: &out) }
-        }
-        func integer(_ value: Int64) {
-            if value < 0 { out.append(UInt8(ascii: "-")) }
-            var magnitude = value.magnitude
-            // Digits from the last, into a fixed buffer: division by a constant 10 compiles to a multiply.
-            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-            withUnsafeMutableBytes(of: &digits) { buffer in
-                var start = buffer.count
-                repeat {
-                    start -= 1
-                    buffer[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                    magnitude /= 10
-                } while magnitude > 0
-                out.append(contentsOf: buffer[start...])
-            }
-        }
-        raw("{\"action\":")
-        text(event.action.rawValue)
-        raw(",\"actor_id\":")
-        text(event.actor.userID)
-        raw(",\"actor_role\":")
-        text(event.actor.role)
-        raw(",\"actor_username\":")
-        text(event.actor.username)
-        raw(",\"client_address\":")
-        text(event.origin.clientAddress)
-        raw(",\"occurred_at\":")
-        integer(event.occurredAt)
-        raw(",\"organization\":")
-        text(event.organization)
-        raw(",\"outcome\":")
-        text(event.outcome.rawValue)
-        raw(",\"record_count\":")
-        integer(Int64(event.recordCount))
-        raw(",\"request_id\":")
-        text(event.origin.requestID)
-        raw(",\"resource_type\":")
-        text(event.resourceType)
-        raw(",\"sequence\":")
-        integer(sequence)
-        raw(",\"subject\":")
-        text(event.subject)
-        raw(",\"user_agent\":")
-        text(event.origin.userAgent)
-        raw("}")
-    }
-
     public static func hash(_ event: AuditEvent, sequence: Int64, previousHash: String) -> String {
         var scratch = [UInt8]()
         return hexString(digest(event, sequence: sequence, previousHash: previousHash, scratch: &scratch))
@@ -142,15 +78,17 @@ public enum AuditChain {
     /// `hexString(digest) == hex`, without building the string.
     static func equals(_ digest: SHA256.Digest, hex: String) -> Bool {
         var hex = hex
-        return hex.withUTF8 { text in
-            digest.withUnsafeBytes { bytes in
-                guard text.count == bytes.count * 2 else { return false }
-                for (index, byte) in bytes.enumerated()
-                where text[2 * index] != hexDigits[Int(byte >> 4)] || text[2 * index + 1] != hexDigits[Int(byte & 0x0F)] {
-                    return false
-                }
-                return true
+        return hex.withUTF8 { equals(digest, hex: $0) }
+    }
+
+    static func equals(_ digest: SHA256.Digest, hex text: UnsafeBufferPointer<UInt8>) -> Bool {
+        digest.withUnsafeBytes { bytes in
+            guard text.count == bytes.count * 2 else { return false }
+            for (index, byte) in bytes.enumerated()
+            where text[2 * index] != hexDigits[Int(byte >> 4)] || text[2 * index + 1] != hexDigits[Int(byte & 0x0F)] {
+                return false
             }
+            return true
         }
     }
 }
@@ -183,22 +121,29 @@ public struct AuditChainVerifier: Sendable {
     /// Checks the next stored event whose content was already checked against its hash (with
     /// ``AuditChain/contentMatches(_:)``, possibly in parallel); the links are checked here, in order.
     public mutating func consume(_ stored: ChainedAuditEvent, contentMatches: Bool) {
+        consume(
+            sequence: stored.sequence, organization: stored.event.organization, previousHash: stored.previousHash, hash: stored.hash,
+            contentMatches: contentMatches)
+    }
+
+    /// ``consume(_:contentMatches:)`` from the stored columns the links need (verification reads rows
+    /// straight into the hash check, without building events).
+    public mutating func consume(sequence: Int64, organization: String, previousHash: String, hash: String, contentMatches: Bool) {
         guard firstBreak == nil else { return }
         let expected = count + 1
-        if stored.event.organization != organization {
-            fail(at: stored.sequence, "event belongs to organization \(stored.event.organization)")
-        } else if stored.sequence != expected {
+        if organization != self.organization {
+            fail(at: sequence, "event belongs to organization \(organization)")
+        } else if sequence != expected {
             fail(
                 at: expected,
-                stored.sequence > expected
-                    ? "event \(expected) is missing (next stored is \(stored.sequence))" : "unexpected sequence \(stored.sequence)")
-        } else if stored.previousHash != headHash {
+                sequence > expected ? "event \(expected) is missing (next stored is \(sequence))" : "unexpected sequence \(sequence)")
+        } else if previousHash != headHash {
             fail(at: expected, "previous-hash link does not match event \(expected - 1)")
         } else if !contentMatches {
             fail(at: expected, "content does not match its hash (edited)")
         } else {
             count = expected
-            headHash = stored.hash
+            headHash = hash
         }
     }
 

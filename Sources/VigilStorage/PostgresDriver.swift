@@ -200,12 +200,15 @@ public enum StorageError: Error, CustomStringConvertible, Sendable {
     case invalidDatabaseURL(String)
     case migrationFailed(String)
     case corruptRow(String)
+    /// A failure reported by SQLite's C API on a connection Vigil drives directly.
+    case sqlite(String)
 
     public var description: String {
         switch self {
         case .invalidDatabaseURL(let reason): "invalid database URL: \(reason)"
         case .migrationFailed(let reason): "migration failed: \(reason)"
         case .corruptRow(let reason): "unexpected data in the database: \(reason)"
+        case .sqlite(let reason): "SQLite: \(reason)"
         }
     }
 }

@@ -37,21 +37,59 @@ extension SQLAuditLog {
         return results
     }
 
-    /// Stored events read with each one's content already checked against its hash.
-    typealias CheckedPage = [(event: ChainedAuditEvent, contentMatches: Bool)]
+    /// What the links between stored events need, each event's content already checked against its hash.
+    struct CheckedLink: Sendable {
+        let sequence: Int64
+        let organization: String
+        let previousHash: String
+        let hash: String
+        let contentMatches: Bool
+    }
 
-    /// Reads the events with `lower < seq <= upper` in order and hashes each as it is read.
+    typealias CheckedPage = [CheckedLink]
+
+    /// Reads the events with `lower < seq <= upper` in order and hashes each as it is read. On SQLite
+    /// the rows are hashed straight from SQLite's column memory on a read-only connection of their own.
     func checkedPage(_ organization: String, after lower: Int64, through upper: Int64, limit: Int? = nil) async throws -> CheckedPage {
-        try await driver.rows(
-            """
+        let sql = """
             SELECT \(Self.columns.joined(separator: ", ")) FROM audit_events
             WHERE organization = ? AND seq > ? AND seq <= ? ORDER BY seq\(limit.map { " LIMIT \($0)" } ?? "")
-            """,
-            [.text(organization), .integer(lower), .integer(upper)]
-        ) { row in
-            let event = try Self.chained(from: row)
-            return (event, AuditChain.contentMatches(event))
+            """
+        let binds: [FastBind] = [.text(organization), .integer(lower), .integer(upper)]
+        if let sqlite = driver as? SQLiteDriver {
+            return try await sqlite.withReadOnlyHandle { handle in
+                var page = CheckedPage()
+                var scratch = [UInt8]()
+                try handle.forEachRow(sql, binds) { row in
+                    page.append(try Self.checkedLink(row, organization: organization, scratch: &scratch))
+                    return true
+                }
+                return page
+            }
         }
+        return try await driver.rows(sql, binds) { row in
+            let stored = try Self.chained(from: row)
+            return CheckedLink(
+                sequence: stored.sequence, organization: stored.event.organization, previousHash: stored.previousHash, hash: stored.hash,
+                contentMatches: AuditChain.contentMatches(stored))
+        }
+    }
+
+    /// A SQLite row in ``columns`` order, checked as ``chained(from:)`` and ``AuditChain/contentMatches(_:)`` would.
+    private static func checkedLink(_ row: SQLiteHandle.Row, organization: String, scratch: inout [UInt8]) throws -> CheckedLink {
+        guard row.count == columns.count, let sequence = row.integer(1), row.integer(2) != nil, row.integer(9) != nil,
+            let action = row.text(6), let outcome = row.text(10), let previousHash = row.text(14), let hash = row.text(15),
+            row.text(0) != nil, row.text(7) != nil, row.text(11) != nil
+        else { throw StorageError.corruptRow("unexpected audit row shape") }
+        // An unknown action or outcome can only come from an edit: its content cannot match.
+        let known =
+            AuditEvent.Action(rawValue: String(decoding: action, as: UTF8.self)) != nil
+            && AuditEvent.Outcome(rawValue: String(decoding: outcome, as: UTF8.self)) != nil
+        return CheckedLink(
+            sequence: sequence, organization: organization, previousHash: String(decoding: previousHash, as: UTF8.self),
+            hash: String(decoding: hash, as: UTF8.self),
+            contentMatches: known
+                && AuditChain.contentMatches(AuditRowFields(row: row), previousHash: previousHash, hash: hash, scratch: &scratch))
     }
 
     /// Walks the events with `seq <= limit`. While the chain is dense (every page full), pages are fixed
@@ -86,7 +124,7 @@ extension SQLAuditLog {
                         done[next.0] = next.1
                     }
                     guard let page = done.removeValue(forKey: consumed) else { return consumed == 0 ? -1 : range(consumed - 1).upper }
-                    for index in page.indices { verifier.consume(page[index].event, contentMatches: page[index].contentMatches) }
+                    for link in page { verifier.consume(link) }
                     let bounds = range(consumed)
                     consumed += 1
                     if verifier.firstBreak != nil || page.count != Int(bounds.upper - max(bounds.lower, 0)) {
@@ -101,9 +139,46 @@ extension SQLAuditLog {
         }
         while verifier.firstBreak == nil {
             let page = try await checkedPage(organization, after: after, through: limit, limit: pageSize)
-            for index in page.indices { verifier.consume(page[index].event, contentMatches: page[index].contentMatches) }
-            guard let last = page.last?.event, page.count == pageSize else { break }
+            for link in page { verifier.consume(link) }
+            guard let last = page.last, page.count == pageSize else { break }
             after = last.sequence
         }
+    }
+}
+
+extension AuditChainVerifier {
+    fileprivate mutating func consume(_ link: SQLAuditLog.CheckedLink) {
+        consume(
+            sequence: link.sequence, organization: link.organization, previousHash: link.previousHash, hash: link.hash,
+            contentMatches: link.contentMatches)
+    }
+}
+
+/// A stored audit row (``SQLAuditLog/columns`` order) as the canonical encoding's field source.
+/// Optional text columns holding anything but text read as null, as in ``SQLAuditLog/chained(from:)``.
+private struct AuditRowFields: AuditFieldSource {
+    let row: SQLiteHandle.Row
+
+    func withText<R>(_ field: AuditField, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+        let column =
+            switch field {
+            case .organization: 0
+            case .actorID: 3
+            case .actorUsername: 4
+            case .actorRole: 5
+            case .action: 6
+            case .resourceType: 7
+            case .subject: 8
+            case .outcome: 10
+            case .requestID: 11
+            case .clientAddress: 12
+            case .userAgent: 13
+            case .sequence, .occurredAt, .recordCount: -1
+            }
+        return body(column < 0 ? nil : row.text(column))
+    }
+
+    func integer(_ field: AuditField) -> Int64 {
+        row.integer(field == .sequence ? 1 : field == .occurredAt ? 2 : 9) ?? 0
     }
 }

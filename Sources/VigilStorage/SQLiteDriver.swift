@@ -145,3 +145,16 @@ final class ManagedCounter: Sendable {
         }
     }
 }
+
+extension SQLiteDriver {
+    /// Runs `body` on a thread-pool thread with a read-only connection of its own (long scans: chain
+    /// verification), closed when `body` returns.
+    func withReadOnlyHandle<T: Sendable>(_ body: @escaping @Sendable (SQLiteHandle) throws -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive { [path] in
+            let handle = try SQLiteHandle(path: path, readOnly: true)
+            defer { handle.close() }
+            try handle.exec("PRAGMA busy_timeout=10000")
+            return try body(handle)
+        }
+    }
+}

@@ -6,7 +6,7 @@ import VigilStorage
 
 /// Changes behind Vigil's back at chosen places in a 30-event chain, for verification read in small pages.
 enum PagedTamper: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case none, editMiddle, deleteAtPageEnd, deleteNewest, editLink, headFarAhead, headBehind
+    case none, editMiddle, deleteAtPageEnd, deleteNewest, editLink, headFarAhead, headBehind, unknownAction, nulledField
 
     var testDescription: String { rawValue }
 
@@ -20,6 +20,8 @@ enum PagedTamper: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .editLink: 21
         case .headFarAhead: 31
         case .headBehind: 20
+        case .unknownAction: 17
+        case .nulledField: 8
         }
     }
 
@@ -32,6 +34,8 @@ enum PagedTamper: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .editLink: try await db.raw("UPDATE audit_events SET prev_hash = hash WHERE seq = 21").run()
         case .headFarAhead: try await db.raw("UPDATE audit_heads SET seq = 1000000000000000").run()
         case .headBehind: try await db.raw("UPDATE audit_heads SET seq = 20").run()
+        case .unknownAction: try await db.raw("UPDATE audit_events SET action = 'sample.erase' WHERE seq = 17").run()
+        case .nulledField: try await db.raw("UPDATE audit_events SET actor_id = NULL WHERE seq = 8").run()
         }
     }
 }
@@ -48,7 +52,10 @@ struct AuditVerifyPagingTests {
             recordCount: i,
             outcome: .success,
             occurredAt: 1_795_000_000_000_000 + Int64(i),
-            origin: .init(requestID: "r-\(i)", clientAddress: i % 5 == 0 ? nil : "10.0.0.\(i)", userAgent: "tests")
+            // Some values need JSON escaping in the canonical encoding (SQLite verifies from the stored bytes).
+            origin: .init(
+                requestID: "r-\(i)", clientAddress: i % 5 == 0 ? nil : "10.0.0.\(i)",
+                userAgent: i % 4 == 0 ? "tests \"quoted\"\\ é\n\u{01}" : "tests")
         )
     }
 
