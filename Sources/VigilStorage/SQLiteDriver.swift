@@ -12,7 +12,8 @@ import VigilCore
 public final class SQLiteDriver: DatabaseDriver {
     public let engine = SQLEngine.sqlite
     public let path: String
-    private let writer: SQLiteConnection
+    private let writer: SQLiteWriterConnection
+    private let writerDatabase: SQLiteWriterDatabase
     private let writerMutex = AsyncMutex()
     private let readers: [SQLiteConnection]
     private let readerMutexes: [AsyncMutex]
@@ -22,35 +23,40 @@ public final class SQLiteDriver: DatabaseDriver {
     public static func open(
         path: String, synchronous: String = "FULL", readers readerCount: Int = 4, logger: Logger
     ) async throws -> SQLiteDriver {
-        let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         let level = ["OFF", "NORMAL", "FULL", "EXTRA"].contains(synchronous.uppercased()) ? synchronous.uppercased() : "FULL"
-        // WAL lets readers run while the writer commits; it is a property of the file, set once.
-        _ = try await writer.sql(queryLogLevel: nil).raw("PRAGMA journal_mode=WAL").all()
-        try await configure(writer, synchronous: level)
+        let writer = try SQLiteWriterConnection(path: path)
+        do {
+            // WAL lets readers run while the writer commits; it is a property of the file, set once.
+            try writer.handle.exec("PRAGMA journal_mode=WAL")
+            for pragma in pragmas(synchronous: level) { try writer.handle.exec(pragma) }
+        } catch {
+            try? await writer.close()
+            throw error
+        }
         var readers = [SQLiteConnection]()
         for _ in 0..<max(1, readerCount) {
             let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-            try await configure(reader, synchronous: level)
+            let db = reader.sql(queryLogLevel: nil)
+            for pragma in pragmas(synchronous: level) { _ = try await db.raw(SQLQueryString(pragma)).all() }
             readers.append(reader)
         }
-        return SQLiteDriver(path: path, writer: writer, readers: readers)
+        return SQLiteDriver(path: path, writer: writer, readers: readers, logger: logger)
     }
 
-    private init(path: String, writer: SQLiteConnection, readers: [SQLiteConnection]) {
+    private init(path: String, writer: SQLiteWriterConnection, readers: [SQLiteConnection], logger: Logger) {
         self.path = path
         self.writer = writer
+        self.writerDatabase = SQLiteWriterDatabase(
+            connection: writer, logger: logger, eventLoop: MultiThreadedEventLoopGroup.singleton.any())
         self.readers = readers
         self.readerMutexes = readers.map { _ in AsyncMutex() }
     }
 
-    private static func configure(_ connection: SQLiteConnection, synchronous: String) async throws {
-        let db = connection.sql(queryLogLevel: nil)
-        for pragma in [
+    private static func pragmas(synchronous: String) -> [String] {
+        [
             "PRAGMA synchronous=\(synchronous)", "PRAGMA busy_timeout=10000", "PRAGMA foreign_keys=ON",
             "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-65536",
-        ] {
-            _ = try await db.raw(SQLQueryString(pragma)).all()
-        }
+        ]
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -104,15 +110,20 @@ public final class SQLiteDriver: DatabaseDriver {
 
     public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await writerMutex.withLock {
-            let db = writer.sql(queryLogLevel: nil)
-            try await db.raw("BEGIN IMMEDIATE").run()
-            do {
-                let result = try await WriteTransaction.$current.withValue(SQLiteTransaction(connection: writer)) { try await body(db) }
-                try await db.raw("COMMIT").run()
-                return result
-            } catch {
-                try? await db.raw("ROLLBACK").run()
-                throw error
+            // The whole transaction runs on the writer's thread: its statements and the commit's fsync
+            // block that thread, never the cooperative pool.
+            try await withTaskExecutorPreference(writer.executor) { [writer, writerDatabase] in
+                try writer.handle.exec("BEGIN IMMEDIATE")
+                do {
+                    let result = try await WriteTransaction.$current.withValue(SQLiteTransaction(connection: writer)) {
+                        try await body(writerDatabase)
+                    }
+                    try writer.handle.exec("COMMIT")
+                    return result
+                } catch {
+                    try? writer.handle.exec("ROLLBACK")
+                    throw error
+                }
             }
         }
     }
@@ -122,15 +133,6 @@ public final class SQLiteDriver: DatabaseDriver {
             for reader in readers { try await reader.close() }
             try await writer.close()
         }
-    }
-}
-
-/// The writer connection inside its write transaction (only reachable from that transaction's task).
-struct SQLiteTransaction: TransactionConnection {
-    let connection: SQLiteConnection
-
-    func execute(_ sql: String, _ binds: [FastBind]) async throws -> [[FastValue]] {
-        try await SQLiteDriver.rows(sql, binds, on: connection) { $0 }
     }
 }
 

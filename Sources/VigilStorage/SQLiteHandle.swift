@@ -1,3 +1,4 @@
+import SQLiteNIO
 import VaporCSQLite
 import VigilCore
 
@@ -12,11 +13,14 @@ final class SQLiteHandle {
     private var statements = [String: OpaquePointer]()
     let path: String
 
-    init(path: String, readOnly: Bool = false) throws {
+    /// `serialized`: SQLite's own mutex guards every call (for a handle shared by the tasks of one
+    /// transaction); otherwise the handle must be confined to one thread at a time.
+    init(path: String, readOnly: Bool = false, serialized: Bool = false) throws {
         self.path = path
         var handle: OpaquePointer?
-        // NOMUTEX: the handle is confined to one thread at a time (see the type's comment).
-        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
+        let flags =
+            (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+            | (serialized ? SQLITE_OPEN_FULLMUTEX : SQLITE_OPEN_NOMUTEX)
         let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
         guard status == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "out of memory"
@@ -58,6 +62,19 @@ final class SQLiteHandle {
     /// Runs one statement and hands each row to `body` while it is current (its column memory is valid
     /// only during the call); `body` returns `false` to stop early.
     func forEachRow(_ sql: String, _ binds: [FastBind], _ body: (Row) throws -> Bool) throws {
+        try forEachRow(
+            sql,
+            data: binds.map { bind in
+                switch bind {
+                case .text(let text): .text(text)
+                case .integer(let value): .integer(Int(value))
+                case .null: .null
+                }
+            }, body)
+    }
+
+    /// ``forEachRow(_:_:_:)`` with sqlite-nio's bind values (statements built by SQLKit).
+    func forEachRow(_ sql: String, data binds: [SQLiteData], _ body: (Row) throws -> Bool) throws {
         let statement = try prepared(sql)
         defer {
             sqlite_nio_sqlite3_reset(statement)
@@ -90,12 +107,13 @@ final class SQLiteHandle {
         return statement
     }
 
-    private func bind(_ binds: [FastBind], to statement: OpaquePointer) throws {
+    private func bind(_ binds: [SQLiteData], to statement: OpaquePointer) throws {
         for (offset, bind) in binds.enumerated() {
             let index = Int32(offset + 1)
             let status: Int32
             switch bind {
-            case .integer(let value): status = sqlite_nio_sqlite3_bind_int64(statement, index, value)
+            case .integer(let value): status = sqlite_nio_sqlite3_bind_int64(statement, index, Int64(value))
+            case .float(let value): status = sqlite_nio_sqlite3_bind_double(statement, index, value)
             case .null: status = sqlite_nio_sqlite3_bind_null(statement, index)
             case .text(var value):
                 status = value.withUTF8 { bytes in
@@ -106,6 +124,12 @@ final class SQLiteHandle {
                     return sqlite_nio_sqlite3_bind_text64(
                         statement, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), UInt64(bytes.count),
                         SQLiteHandle.transient, UInt8(SQLITE_UTF8))
+                }
+            case .blob(let buffer):
+                status = buffer.withUnsafeReadableBytes { bytes in
+                    // A zero-length blob, not NULL, when the buffer is empty.
+                    sqlite_nio_sqlite3_bind_blob64(
+                        statement, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), UInt64(bytes.count), SQLiteHandle.transient)
                 }
             }
             guard status == SQLITE_OK else { throw failure(status) }
@@ -144,6 +168,19 @@ final class SQLiteHandle {
             let count = Int(sqlite_nio_sqlite3_column_bytes(statement, Int32(column)))
             guard let pointer else { return UnsafeBufferPointer(start: nil, count: 0) }
             return UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: UInt8.self), count: count)
+        }
+
+        func name(_ column: Int) -> String { String(cString: sqlite_nio_sqlite3_column_name(statement, Int32(column))) }
+
+        /// The column as sqlite-nio's value (rows handed to SQLKit).
+        func data(_ column: Int) -> SQLiteData {
+            switch sqlite_nio_sqlite3_column_type(statement, Int32(column)) {
+            case SQLITE_INTEGER: .integer(Int(sqlite_nio_sqlite3_column_int64(statement, Int32(column))))
+            case SQLITE_FLOAT: .float(sqlite_nio_sqlite3_column_double(statement, Int32(column)))
+            case SQLITE_NULL: .null
+            case SQLITE_BLOB: .blob(ByteBuffer(bytes: text(column)!))
+            default: .text(String(decoding: text(column)!, as: UTF8.self))
+            }
         }
 
         func value(_ column: Int) -> FastValue {
