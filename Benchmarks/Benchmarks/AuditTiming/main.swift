@@ -46,7 +46,9 @@ func openStore(_ path: String? = nil) async throws -> VigilStore {
     }
     var logger = Logger(label: "timing")
     logger.logLevel = .error
-    let store = try await VigilStore.open(url: "sqlite:" + file, logger: logger)
+    // SQLite's `synchronous` (FULL, as the server's default, unless AUDIT_TIMING_SYNCHRONOUS says otherwise).
+    let synchronous = ProcessInfo.processInfo.environment["AUDIT_TIMING_SYNCHRONOUS"] ?? "FULL"
+    let store = try await VigilStore.open(url: "sqlite:" + file, sqliteSynchronous: synchronous, logger: logger)
     _ = try await store.migrate()
     return store
 }
@@ -105,6 +107,8 @@ case "ingest":
     let rounds = arguments.dropFirst().first.flatMap { Int($0) } ?? 5
     let count = arguments.dropFirst(2).first.flatMap { Int($0) } ?? 300
     var perBatch: [Bool: [Double]] = [true: [], false: []]
+    // The same batch index in both modes, back to back: the pair sees the same moment's machine load.
+    var differences = [Double]()
     let subject = Username("bench-patient")!
     for _ in 0..<rounds {
         let stores = [false: try await openStore(), true: try await openStore()]
@@ -122,6 +126,7 @@ case "ingest":
                 }
                 if i >= 10 { times[audited]!.append(elapsed) }
             }
+            if i >= 10 { differences.append(times[true]!.last! - times[false]!.last!) }
         }
         for audited in [false, true] {
             perBatch[audited]!.append(median(times[audited]!))
@@ -137,6 +142,10 @@ case "ingest":
         String(
             format: "  audit overhead: %+.1f %% (medians; per round: %@)", (median(on) / median(off) - 1) * 100,
             overheads.map { String(format: "%+.1f", $0 * 100) }.joined(separator: " ")))
+    print(
+        String(
+            format: "  paired: median(on − off) of the same batch = %.0f µs = %+.1f %% of the median batch without audit (%d pairs)",
+            median(differences) * 1e6, median(differences) / median(off) * 100, differences.count))
 case "golden":
     // The hash of one event with every escaping case: must print the same before and after a change to the encoding.
     let event = AuditEvent(
