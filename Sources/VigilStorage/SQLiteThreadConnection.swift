@@ -6,26 +6,35 @@ import SQLiteKit
 import SQLiteNIO
 import VigilCore
 
-/// The SQLite writer connection: driven through the C API on a thread of its own, with its prepared
-/// statements cached. A write transaction hops to that thread once and runs every statement inline
-/// (sqlite-nio hops to a thread pool and prepares anew for each statement, which made the two audit
-/// statements of an ingest batch cost 8–12 % of the batch).
-final class SQLiteWriterConnection: @unchecked Sendable {
-    // Safe to share: the handle is used only by the task that holds the driver's writer lock, inside its
-    // write transaction (each use ordered after the previous one by that lock), and it is opened in
-    // SQLite's serialized mode, so even concurrent child tasks of that transaction cannot corrupt it.
+/// A SQLite connection driven through the C API on a thread of its own, with its prepared statements
+/// cached: the writer, and each reader. A transaction (or a read) hops to that thread once and runs
+/// every statement inline (sqlite-nio hops to a thread pool and prepares anew for each statement, which
+/// made the two audit statements of an ingest batch cost 8–12 % of the batch).
+final class SQLiteThreadConnection: @unchecked Sendable {
+    // Safe to share: the handle is used only by the task that holds the driver's lock for this
+    // connection (each use ordered after the previous one by that lock), and it is opened in SQLite's
+    // serialized mode, so even concurrent child tasks of one transaction cannot corrupt it.
     let handle: SQLiteHandle
     /// One thread: the transaction's code runs there (task executor preference), so statements and the
     /// commit's fsync block it rather than one of the cooperative pool's threads.
     let executor: ThreadTaskExecutor
+    /// Serialises the users of this connection.
+    let lock = AsyncMutex()
 
     init(path: String) throws {
         handle = try SQLiteHandle(path: path, serialized: true)
         executor = ThreadTaskExecutor()
     }
 
+    /// Runs `body` holding this connection, on its thread.
+    func use<T: Sendable>(_ body: @Sendable (SQLiteHandle) async throws -> T) async throws -> T {
+        try await lock.withLock {
+            try await withTaskExecutorPreference(executor) { try await body(handle) }
+        }
+    }
+
     func close() async throws {
-        handle.close()
+        try await lock.withLock { handle.close() }
         try await executor.shutdown()
     }
 }
@@ -49,10 +58,10 @@ final class ThreadTaskExecutor: TaskExecutor {
     }
 }
 
-/// SQLKit on the writer connection: SQLite's dialect, sqlite-kit's encoder and decoder, statements
-/// run synchronously on the calling thread (the writer's, see ``SQLiteWriterConnection``).
-struct SQLiteWriterDatabase: SQLDatabase {
-    let connection: SQLiteWriterConnection
+/// SQLKit on a ``SQLiteThreadConnection``: SQLite's dialect, sqlite-kit's encoder and decoder,
+/// statements run synchronously on the calling thread (the connection's own, see ``SQLiteThreadConnection/use(_:)``).
+struct SQLiteHandleDatabase: SQLDatabase {
+    let connection: SQLiteThreadConnection
     let logger: Logger
     let eventLoop: any EventLoop
     var dialect: any SQLDialect { SQLiteDialect() }
@@ -80,14 +89,14 @@ struct SQLiteWriterDatabase: SQLDatabase {
         try connection.handle.forEachRow(sql, data: data) { row in
             let columns = names ?? (0..<row.count).map(row.name)
             names = columns
-            onRow(SQLiteWriterRow(columns: columns, values: (0..<row.count).map(row.data), decoder: Self.decoder))
+            onRow(SQLiteHandleRow(columns: columns, values: (0..<row.count).map(row.data), decoder: Self.decoder))
             return true
         }
     }
 }
 
-/// A row read on the writer connection, decoded as sqlite-kit decodes its own rows.
-struct SQLiteWriterRow: SQLRow {
+/// A row read on a ``SQLiteThreadConnection``, decoded as sqlite-kit decodes its own rows.
+struct SQLiteHandleRow: SQLRow {
     let columns: [String]
     let values: [SQLiteData]
     let decoder: SQLiteDataDecoder
@@ -104,13 +113,13 @@ struct SQLiteWriterRow: SQLRow {
     func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
         guard let index = columns.firstIndex(of: column) else {
             throw DecodingError.keyNotFound(
-                SQLiteWriterColumn(stringValue: column), .init(codingPath: [], debugDescription: "no column \(column) in the row"))
+                SQLiteHandleColumn(stringValue: column), .init(codingPath: [], debugDescription: "no column \(column) in the row"))
         }
         return try decoder.decode(D.self, from: values[index])
     }
 }
 
-private struct SQLiteWriterColumn: CodingKey {
+private struct SQLiteHandleColumn: CodingKey {
     var stringValue: String
     var intValue: Int? { nil }
     init(stringValue: String) { self.stringValue = stringValue }
@@ -120,7 +129,7 @@ private struct SQLiteWriterColumn: CodingKey {
 /// The writer connection inside its write transaction (only reachable from that transaction's task):
 /// the audit and ingest statements run on it with plain binds.
 struct SQLiteTransaction: TransactionConnection {
-    let connection: SQLiteWriterConnection
+    let connection: SQLiteThreadConnection
 
     func execute(_ sql: String, _ binds: [FastBind]) async throws -> [[FastValue]] {
         try connection.handle.execute(sql, binds)
