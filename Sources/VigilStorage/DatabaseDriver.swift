@@ -29,6 +29,7 @@ public protocol DatabaseDriver: Sendable {
 public enum FastBind: Sendable {
     case text(String)
     case integer(Int64)
+    case double(Double)
     case null
 }
 
@@ -42,6 +43,14 @@ protocol TransactionConnection: Sendable {
 
 enum WriteTransaction {
     @TaskLocal static var current: (any TransactionConnection)?
+
+    /// Runs a statement (`?` placeholders, plain binds) on the write transaction's own connection and
+    /// returns its rows (for `RETURNING`): the hot writes skip SQLKit's serialisation and per-bind
+    /// encoding. Both drivers set ``current`` around the body of ``DatabaseDriver/write(_:)``.
+    static func execute(_ sql: String, _ binds: [FastBind]) async throws -> [[FastValue]] {
+        guard let current else { throw StorageError.outsideTransaction }
+        return try await current.execute(sql, binds)
+    }
 }
 
 /// One cell of a fast-path row.

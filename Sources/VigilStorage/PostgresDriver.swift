@@ -135,6 +135,7 @@ public final class PostgresDriver: DatabaseDriver {
             switch bind {
             case .text(let value): bindings.append(value)
             case .integer(let value): bindings.append(value)
+            case .double(let value): bindings.append(value)
             case .null: bindings.appendNull()
             }
         }
@@ -202,6 +203,8 @@ public enum StorageError: Error, CustomStringConvertible, Sendable {
     case corruptRow(String)
     /// A failure reported by SQLite's C API on a connection Vigil drives directly.
     case sqlite(String)
+    /// A hand-written write statement run outside ``DatabaseDriver/write(_:)`` (a programming error).
+    case outsideTransaction
 
     public var description: String {
         switch self {
@@ -209,6 +212,7 @@ public enum StorageError: Error, CustomStringConvertible, Sendable {
         case .migrationFailed(let reason): "migration failed: \(reason)"
         case .corruptRow(let reason): "unexpected data in the database: \(reason)"
         case .sqlite(let reason): "SQLite: \(reason)"
+        case .outsideTransaction: "a write statement ran outside a write transaction"
         }
     }
 }

@@ -77,22 +77,8 @@ public struct SQLAuditLog: Sendable {
         insertPrefix + Array(repeating: rowPlaceholders, count: rows).joined(separator: ", ")
     }
 
-    /// Runs a statement on the write transaction's own connection with plain binds (the hot path), or
-    /// through SQLKit when the driver offers no such connection.
     static func execute(_ sql: String, _ binds: [FastBind], on db: any SQLDatabase) async throws -> [[FastValue]] {
-        if let transaction = WriteTransaction.current { return try await transaction.execute(sql, binds) }
-        var query = SQLQueryString("")
-        for (index, part) in sql.split(separator: "?", omittingEmptySubsequences: false).enumerated() {
-            if index > 0 {
-                switch binds[index - 1] {
-                case .text(let value): query.appendInterpolation(bind: value)
-                case .integer(let value): query.appendInterpolation(bind: value)
-                case .null: query.appendLiteral("NULL")
-                }
-            }
-            query.appendLiteral(String(part))
-        }
-        return try await db.raw(query).all().map { _ in [] }
+        try await WriteTransaction.execute(sql, binds)
     }
 
     private static func lockHead(

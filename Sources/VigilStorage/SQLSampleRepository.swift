@@ -36,18 +36,20 @@ public struct SQLSampleRepository: SampleRepository {
     }
 
     private func store(_ samples: [Sample], subject: SubjectID, audit: AuditEvent?) async throws -> SampleInsertOutcome {
+        // Statements, binds and the outbox payload are built before the transaction: the writer (on
+        // SQLite, the single writer thread) then only runs statements.
+        let chunks = stride(from: 0, to: samples.count, by: Self.rowsPerStatement).map { start in
+            let chunk = samples[start..<min(start + Self.rowsPerStatement, samples.count)]
+            return (chunk: chunk, sql: Self.insertStatement(rows: chunk.count), binds: chunk.flatMap { Self.binds($0, subject: subject) })
+        }
+        let payload = SampleEventLog.payload(samples)
         do {
             let stored = try await driver.write { [engine = driver.engine, heads] db in
                 var accepted = 0
                 var duplicates = 0
                 var fresh = [Sample]()
-                for chunkStart in stride(from: 0, to: samples.count, by: Self.rowsPerStatement) {
-                    let chunk = samples[chunkStart..<min(chunkStart + Self.rowsPerStatement, samples.count)]
-                    let builder = db.insert(into: "samples").columns(Self.columns).ignoringConflicts(with: ["subject", "uuid"])
-                    for sample in chunk {
-                        builder.values(Self.bindings(sample, subject: subject))
-                    }
-                    let inserted = Set(try await builder.returning("uuid").all().map { try $0.decode(column: "uuid", as: String.self) })
+                for (chunk, sql, binds) in chunks {
+                    let inserted = Set(try await WriteTransaction.execute(sql, binds).compactMap { $0.first?.text })
                     accepted += inserted.count
                     fresh += chunk.filter { inserted.contains($0.uuid) }
                     guard inserted.count < chunk.count else { continue }
@@ -59,8 +61,8 @@ public struct SQLSampleRepository: SampleRepository {
                 // Last, so the audit chain's head lock is held only from here to commit.
                 if let audit { try await SQLAuditLog.append([audit], on: db, engine: engine, heads: heads) }
                 let cursor = try await SampleEventLog.append(
-                    fresh, organization: audit?.organization ?? "", subject: subject, committedAt: audit?.occurredAt ?? 0, on: db,
-                    engine: engine)
+                    fresh, payload: fresh.count == samples.count ? payload : nil, organization: audit?.organization ?? "",
+                    subject: subject, committedAt: audit?.occurredAt ?? 0, on: db, engine: engine)
                 return (IngestResult(accepted: accepted, duplicates: duplicates), cursor)
             }
             if let cursor = stored.1 { events.committed(cursor) }
@@ -68,6 +70,16 @@ public struct SQLSampleRepository: SampleRepository {
         } catch let found as ConflictFound {
             return .conflicts(found.indexes)
         }
+    }
+
+    static let insertPrefix =
+        "INSERT INTO samples (\(columns.joined(separator: ", "))) VALUES "
+    static let rowPlaceholders = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+
+    /// A multi-row insert that skips stored uuids and returns the ones it inserted.
+    static func insertStatement(rows: Int) -> String {
+        insertPrefix + Array(repeating: rowPlaceholders, count: rows).joined(separator: ", ")
+            + " ON CONFLICT (subject, uuid) DO NOTHING RETURNING uuid"
     }
 
     public func storedConflicts(_ samples: [Sample], subject: SubjectID) async throws -> [Int] {
@@ -138,16 +150,13 @@ public struct SQLSampleRepository: SampleRepository {
         }
     }
 
-    /// One row's values. Absent optionals are the literal `NULL` rather than an encoded `Optional`, so
-    /// every bind is a plain `String`, `Int64` or `Double` that the drivers convert without Codable.
-    static func bindings(_ sample: Sample, subject: SubjectID) -> [any SQLExpression] {
-        func optional(_ value: (any Encodable & Sendable)?) -> any SQLExpression {
-            value.map { SQLBind($0) } ?? SQLLiteral.null
-        }
+    /// One row's values in ``columns`` order; absent optionals are `NULL`s.
+    static func binds(_ sample: Sample, subject: SubjectID) -> [FastBind] {
+        func optional(_ value: String?) -> FastBind { value.map(FastBind.text) ?? .null }
         return [
-            SQLBind(subject.value), SQLBind(sample.uuid), SQLBind(sample.type.rawValue), SQLBind(sample.start.microseconds),
-            SQLBind(sample.endMicroseconds), SQLBind(Int64(sample.start.offsetSeconds)), optional(sample.value), optional(sample.unit),
-            optional(sample.category), optional(sample.sourceJSON), optional(sample.metadataJSON),
+            .text(subject.value), .text(sample.uuid), .text(sample.type.rawValue), .integer(sample.start.microseconds),
+            .integer(sample.endMicroseconds), .integer(Int64(sample.start.offsetSeconds)), sample.value.map(FastBind.double) ?? .null,
+            optional(sample.unit), optional(sample.category), optional(sample.sourceJSON), optional(sample.metadataJSON),
         ]
     }
 

@@ -68,6 +68,7 @@ final class SQLiteHandle {
                 switch bind {
                 case .text(let text): .text(text)
                 case .integer(let value): .integer(Int(value))
+                case .double(let value): .float(value)
                 case .null: .null
                 }
             }, body)

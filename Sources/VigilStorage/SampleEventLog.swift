@@ -19,18 +19,25 @@ public struct SampleEventLog: Sendable {
 
     /// Appends the batch's new samples (none: nothing) and returns the cursor.
     static func append(
-        _ samples: [Sample], organization: String, subject: SubjectID, committedAt: Int64, on db: any SQLDatabase, engine: SQLEngine
+        _ samples: [Sample], payload: String? = nil, organization: String, subject: SubjectID, committedAt: Int64,
+        on db: any SQLDatabase, engine: SQLEngine
     ) async throws -> Int64? {
         guard !samples.isEmpty else { return nil }
+        return try await appendRow(
+            kind: .samples, organization: organization, subject: subject.value, sampleCount: samples.count,
+            payload: payload ?? Self.payload(samples), committedAt: committedAt, on: db, engine: engine)
+    }
+
+    /// The outbox payload of a batch: its samples in the API's JSON shape (built before the
+    /// transaction by the ingest path, which passes it to ``append(_:payload:organization:subject:committedAt:on:engine:)``).
+    static func payload(_ samples: [Sample]) -> String {
         var json = [UInt8](#"["#.utf8)
         for (index, sample) in samples.enumerated() {
             if index > 0 { json.append(UInt8(ascii: ",")) }
             SampleJSONWriter.append(sample, to: &json)
         }
         json.append(UInt8(ascii: "]"))
-        return try await appendRow(
-            kind: .samples, organization: organization, subject: subject.value, sampleCount: samples.count,
-            payload: String(decoding: json, as: UTF8.self), committedAt: committedAt, on: db, engine: engine)
+        return String(decoding: json, as: UTF8.self)
     }
 
     /// Appends an access change in the transaction that made it; nodes re-check the affected streams
