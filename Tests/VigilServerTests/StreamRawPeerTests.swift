@@ -163,4 +163,51 @@ struct StreamRawPeerTests {
             try? await channel.close()
         }
     }
+
+    /// Frames a client may not send (RFC 6455), each with the close code it must get; `nil`: accepted.
+    static let frameBreaches: [(String, [UInt8], UInt16?)] = [
+        ("unmasked text", [0x81, 0x02] + Array("{}".utf8), 1002),
+        ("reserved bit", [0xC1, 0x82, 0, 0, 0, 0] + Array("{}".utf8), 1002),
+        ("reserved opcode", [0x83, 0x80, 0, 0, 0, 0], 1002),
+        ("text that is not UTF-8", [0x81, 0x82, 0, 0, 0, 0, 0xC3, 0x28], 1007),
+        ("close with a code that may not be sent", [0x88, 0x82, 0, 0, 0, 0, 0x03, 0xED], 1002),
+        ("close with a one-byte payload", [0x88, 0x81, 0, 0, 0, 0, 0x03], 1002),
+        ("close reason that is not UTF-8", [0x88, 0x84, 0, 0, 0, 0, 0x03, 0xE8, 0xC3, 0x28], 1007),
+        // "é" split between two fragments is valid once joined: the chat message is parsed and answered, not closed.
+        (
+            "UTF-8 split across fragments",
+            fragments(Array(##"{"type":"text","session":"nowhere","text":""##.utf8) + [0xC3], [0xA9] + Array(#""}"#.utf8)), nil
+        ),
+    ]
+
+    /// A text message in two masked fragments (mask key 0).
+    static func fragments(_ first: [UInt8], _ second: [UInt8]) -> [UInt8] {
+        [0x01, 0x80 | UInt8(first.count), 0, 0, 0, 0] + first + [0x80, 0x80 | UInt8(second.count), 0, 0, 0, 0] + second
+    }
+
+    @Test("frames RFC 6455 forbids get a close frame with 1002 or 1007; valid UTF-8 split across fragments is accepted")
+    func frameBreaches() async throws {
+        try await TestApp.run(.sqlite, testing: .live) { app in
+            let (_, token) = try await app.patient()
+            let port = try #require(app.client.port)
+            for (name, frame, expected) in Self.frameBreaches {
+                let recorder = Recorder()
+                let channel = try await Self.connect(port: port, token: token, recorder: recorder, then: frame)
+                defer { channel.close(promise: nil) }
+                let started = ContinuousClock.now
+                // Until a close frame arrives, or (when none is expected) a text answer.
+                while ContinuousClock.now - started < .seconds(10) {
+                    let frames = Self.frames(recorder.bytes.withLock { $0 })
+                    if frames.contains(where: { $0.0 == 0x88 || (expected == nil && $0.0 == 0x81) }) { break }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                let frames = Self.frames(recorder.bytes.withLock { $0 })
+                #expect(Self.closeCode(frames) == expected, "\(name): \(frames.map(\.0))")
+                if expected == nil {
+                    let answer = frames.first { $0.0 == 0x81 }.map { String(decoding: $0.1, as: UTF8.self) } ?? ""
+                    #expect(answer.contains("not_in_session"), "\(name): \(answer)")
+                }
+            }
+        }
+    }
 }

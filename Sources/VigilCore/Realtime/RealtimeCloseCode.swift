@@ -4,6 +4,10 @@ public enum RealtimeCloseCode: UInt16, Sendable, CaseIterable {
     case normal = 1000
     /// 1001: the server is shutting down (graceful drain) or the client navigated away.
     case goingAway = 1001
+    /// 1002: a frame broke RFC 6455 (unmasked, reserved bits or opcode, a malformed close frame).
+    case protocolError = 1002
+    /// 1007: a text message or close reason that is not valid UTF-8.
+    case invalidPayload = 1007
     /// 1008: repeated protocol errors (see `AbusePolicy`); a single bad message only gets an `error` reply.
     case policyViolation = 1008
     /// 1009: a frame exceeded the transport's hard frame limit and could not even be read.

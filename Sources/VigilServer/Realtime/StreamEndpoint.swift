@@ -94,6 +94,7 @@ final class StreamEndpoint: Sendable {
         // Also when the channel closed before the frame handler could see it go inactive.
         channel.closeFuture.whenComplete { _ in session.enqueue(.closed) }
         try channel.pipeline.syncOperations.addHandlers([
+            StreamFrameValidator(session: session),
             NIOWebSocketFrameAggregator(
                 minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 256, maxAccumulatedFrameSize: limits.maxAudioFrameBytes),
             StreamFrameHandler(session: session),

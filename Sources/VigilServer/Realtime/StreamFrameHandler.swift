@@ -20,8 +20,11 @@ final class StreamFrameHandler: ChannelInboundHandler {
             // Over the limit: refused without copying it.
             if frame.length > session.limits.maxTextMessageBytes {
                 session.enqueue(.oversized)
+            } else if let text = String(validating: frame.unmaskedData.readableBytesView, as: UTF8.self) {
+                session.enqueue(.text(text))
             } else {
-                session.enqueue(.text(String(buffer: frame.unmaskedData)))
+                // RFC 6455 §8.1: a text message that is not UTF-8 fails the connection.
+                session.closeSocket(.invalidPayload, "text message is not valid UTF-8")
             }
         case .binary:
             session.enqueue(.binary(Array(buffer: frame.unmaskedData)))
