@@ -7,7 +7,14 @@ extension SQLAuditLog {
     /// Pages of `pageSize` events are read and hashed ahead, several at once (both cores: the database
     /// decodes rows while other pages are hashed); the links between events are then checked in
     /// sequence order, so the first broken link is the one a single sequential walk would report.
-    public func verify(pageSize: Int = 10_000, pagesAhead: Int = 3) async throws -> [AuditChainVerifier] {
+    ///
+    /// On SQLite the rows are hashed straight from SQLite's memory; `readingSQLiteDirectly: false` reads
+    /// them through the driver's generic row path instead (the PostgreSQL path: tests compare the two).
+    public func verify(
+        pageSize: Int = 10_000, pagesAhead: Int = 3, readingSQLiteDirectly: Bool = true
+    ) async throws
+        -> [AuditChainVerifier]
+    {
         // Organisations first, heads second: a chain whose first event commits between the two reads is then
         // either not seen at all or seen with its head (an event and its head commit together), never as
         // events without a head — which is how a deleted head looks.
@@ -30,7 +37,9 @@ extension SQLAuditLog {
             let head = heads.first { $0.0 == organization }
             // Events are read only up to the head read above: later appends by a running server are not
             // part of this snapshot (the head and its events commit together).
-            try await walk(organization, upTo: head?.1, pageSize: max(1, pageSize), pagesAhead: max(1, pagesAhead), into: &verifier)
+            try await walk(
+                organization, upTo: head?.1, pageSize: max(1, pageSize), pagesAhead: max(1, pagesAhead), direct: readingSQLiteDirectly,
+                into: &verifier)
             verifier.finish(recordedHead: head.map { ($0.1, $0.2) })
             results.append(verifier)
         }
@@ -50,13 +59,15 @@ extension SQLAuditLog {
 
     /// Reads the events with `lower < seq <= upper` in order and hashes each as it is read. On SQLite
     /// the rows are hashed straight from SQLite's column memory on a read-only connection of their own.
-    func checkedPage(_ organization: String, after lower: Int64, through upper: Int64, limit: Int? = nil) async throws -> CheckedPage {
+    func checkedPage(
+        _ organization: String, after lower: Int64, through upper: Int64, limit: Int? = nil, direct: Bool = true
+    ) async throws -> CheckedPage {
         let sql = """
             SELECT \(Self.columns.joined(separator: ", ")) FROM audit_events
             WHERE organization = ? AND seq > ? AND seq <= ? ORDER BY seq\(limit.map { " LIMIT \($0)" } ?? "")
             """
         let binds: [FastBind] = [.text(organization), .integer(lower), .integer(upper)]
-        if let sqlite = driver as? SQLiteDriver {
+        if direct, let sqlite = driver as? SQLiteDriver {
             return try await sqlite.withReadOnlyHandle { handle in
                 var page = CheckedPage()
                 var scratch = [UInt8]()
@@ -96,7 +107,7 @@ extension SQLAuditLog {
     /// sequence ranges read concurrently; after a page with a gap — a break, or the end — the rest is
     /// read page by page after it, as one reader would (a huge tampered sequence number costs one page).
     private func walk(
-        _ organization: String, upTo limit: Int64?, pageSize: Int, pagesAhead: Int, into verifier: inout AuditChainVerifier
+        _ organization: String, upTo limit: Int64?, pageSize: Int, pagesAhead: Int, direct: Bool, into verifier: inout AuditChainVerifier
     ) async throws {
         let limit = limit ?? Int64.max
         let width = Int64(pageSize)
@@ -113,7 +124,9 @@ extension SQLAuditLog {
                 func issue() {
                     guard issued < rangeCount else { return }
                     let (index, bounds) = (issued, range(issued))
-                    group.addTask { (index, try await checkedPage(organization, after: bounds.lower, through: bounds.upper)) }
+                    group.addTask {
+                        (index, try await checkedPage(organization, after: bounds.lower, through: bounds.upper, direct: direct))
+                    }
                     issued += 1
                 }
                 for _ in 0..<pagesAhead { issue() }
@@ -138,7 +151,7 @@ extension SQLAuditLog {
             if verifier.firstBreak != nil || after >= limit { return }
         }
         while verifier.firstBreak == nil {
-            let page = try await checkedPage(organization, after: after, through: limit, limit: pageSize)
+            let page = try await checkedPage(organization, after: after, through: limit, limit: pageSize, direct: direct)
             for link in page { verifier.consume(link) }
             guard let last = page.last, page.count == pageSize else { break }
             after = last.sequence
@@ -175,7 +188,13 @@ private struct AuditRowFields: AuditFieldSource {
             case .userAgent: 13
             case .sequence, .occurredAt, .recordCount: -1
             }
-        return body(column < 0 ? nil : row.text(column))
+        guard column >= 0, let bytes = row.text(column) else { return body(nil) }
+        // Hashed as the generic path reads it: text that is not UTF-8 repaired with U+FFFD.
+        if bytes.contains(where: { $0 >= 0x80 }), String(validating: bytes, as: UTF8.self) == nil {
+            var repaired = String(decoding: bytes, as: UTF8.self)
+            return repaired.withUTF8 { body($0) }
+        }
+        return body(bytes)
     }
 
     func integer(_ field: AuditField) -> Int64 {

@@ -85,11 +85,18 @@ public final class SQLiteDriver: DatabaseDriver {
         // The whole transaction runs on the writer's thread: its statements and the commit's fsync block
         // that thread, never the cooperative pool.
         try await writer.use { [writer] handle in
+            // A transaction left open by a ROLLBACK that failed would make every BEGIN fail: end it first.
+            if !handle.isAutocommit { try handle.exec("ROLLBACK") }
             try handle.exec("BEGIN IMMEDIATE")
+            let token = TransactionToken()
+            defer { token.end() }
             do {
-                let result = try await WriteTransaction.$current.withValue(SQLiteTransaction(connection: writer)) {
-                    try await body(database(writer))
+                var database = database(writer)
+                database.transaction = token
+                let result = try await WriteTransaction.$current.withValue(SQLiteTransaction(connection: writer, token: token)) {
+                    [database] in try await body(database)
                 }
+                token.end()
                 try handle.exec("COMMIT")
                 return result
             } catch {

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import SQLiteNIO
 import VaporCSQLite
 import VigilCore
@@ -6,12 +7,21 @@ import VigilCore
 /// hot paths (the write transaction's statements, chain verification) skip sqlite-nio's per-statement
 /// thread hop, fresh `prepare` and boxed column values.
 ///
-/// Not thread-safe by itself: every user confines it to one thread at a time (the writer behind the
-/// driver's writer lock and its executor, a verification reader inside one thread-pool job).
+/// Every call holds the handle's lock (uncontended in normal use: each connection has one user at a
+/// time, see ``SQLiteThreadConnection``), so even a misused handle — a task that escaped its
+/// transaction — cannot race on the statement cache or free a statement in use. The callbacks of
+/// ``forEachRow(_:data:_:)`` run under that lock and must not use the handle again.
 final class SQLiteHandle {
     private(set) var raw: OpaquePointer?
-    private var statements = [String: OpaquePointer]()
+    /// Prepared statements by SQL, with the tick of their last use (least recently used goes first).
+    private var statements = [String: (statement: OpaquePointer, lastUse: UInt64)]()
+    private var tick: UInt64 = 0
+    private let lock = NIOLock()
     let path: String
+    /// Statements kept prepared; ones with more binds than `uncachedBinds` (a 1,000-row insert holds
+    /// over a megabyte) are prepared for one use.
+    static let cachedStatements = 32
+    static let uncachedBinds = 2_000
 
     /// `serialized`: SQLite's own mutex guards every call (for a handle shared by the tasks of one
     /// transaction); otherwise the handle must be confined to one thread at a time.
@@ -34,14 +44,24 @@ final class SQLiteHandle {
     deinit { close() }
 
     func close() {
-        for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
-        statements = [:]
-        if let raw { sqlite_nio_sqlite3_close_v2(raw) }
-        raw = nil
+        lock.withLock {
+            for entry in statements.values { sqlite_nio_sqlite3_finalize(entry.statement) }
+            statements = [:]
+            if let raw { sqlite_nio_sqlite3_close_v2(raw) }
+            raw = nil
+        }
     }
+
+    /// Whether no transaction is open (after a failed `ROLLBACK`, or one SQLite ended by itself).
+    var isAutocommit: Bool { lock.withLock { raw.map { sqlite_nio_sqlite3_get_autocommit($0) != 0 } ?? true } }
 
     /// Runs statements without binds or results (`BEGIN`, `COMMIT`, `PRAGMA …`).
     func exec(_ sql: String) throws {
+        try lock.withLock { try execLocked(sql) }
+    }
+
+    private func execLocked(_ sql: String) throws {
+        guard raw != nil else { throw StorageError.sqlite("the connection is closed") }
         var error: UnsafeMutablePointer<CChar>?
         let status = sqlite_nio_sqlite3_exec(raw, sql, nil, nil, &error)
         defer { sqlite_nio_sqlite3_free(error) }
@@ -76,10 +96,18 @@ final class SQLiteHandle {
 
     /// ``forEachRow(_:_:_:)`` with sqlite-nio's bind values (statements built by SQLKit).
     func forEachRow(_ sql: String, data binds: [SQLiteData], _ body: (Row) throws -> Bool) throws {
-        let statement = try prepared(sql)
+        lock.lock()
+        defer { lock.unlock() }
+        guard raw != nil else { throw StorageError.sqlite("the connection is closed") }
+        let cached = binds.count <= Self.uncachedBinds
+        let statement = try prepared(sql, cached: cached)
         defer {
-            sqlite_nio_sqlite3_reset(statement)
-            sqlite_nio_sqlite3_clear_bindings(statement)
+            if cached {
+                sqlite_nio_sqlite3_reset(statement)
+                sqlite_nio_sqlite3_clear_bindings(statement)
+            } else {
+                sqlite_nio_sqlite3_finalize(statement)
+            }
         }
         try bind(binds, to: statement)
         let row = Row(statement: statement)
@@ -91,20 +119,21 @@ final class SQLiteHandle {
         }
     }
 
-    /// Rows changed by the last statement.
-    var changes: Int { Int(sqlite_nio_sqlite3_changes64(raw)) }
-
-    private func prepared(_ sql: String) throws -> OpaquePointer {
-        if let statement = statements[sql] { return statement }
-        var statement: OpaquePointer?
-        let status = sqlite_nio_sqlite3_prepare_v3(raw, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
-        guard status == SQLITE_OK, let statement else { throw failure(status) }
-        // Statements built per call (with a varying number of rows) would fill the cache: keep at most 64.
-        if statements.count >= 64, let (key, old) = statements.first {
-            sqlite_nio_sqlite3_finalize(old)
-            statements[key] = nil
+    private func prepared(_ sql: String, cached: Bool) throws -> OpaquePointer {
+        tick &+= 1
+        if cached, let entry = statements[sql] {
+            statements[sql] = (entry.statement, tick)
+            return entry.statement
         }
-        statements[sql] = statement
+        var statement: OpaquePointer?
+        let status = sqlite_nio_sqlite3_prepare_v3(raw, sql, -1, UInt32(cached ? SQLITE_PREPARE_PERSISTENT : 0), &statement, nil)
+        guard status == SQLITE_OK, let statement else { throw failure(status) }
+        guard cached else { return statement }
+        if statements.count >= Self.cachedStatements, let oldest = statements.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+            sqlite_nio_sqlite3_finalize(oldest.value.statement)
+            statements[oldest.key] = nil
+        }
+        statements[sql] = (statement, tick)
         return statement
     }
 
@@ -152,10 +181,14 @@ final class SQLiteHandle {
 
         func isNull(_ column: Int) -> Bool { sqlite_nio_sqlite3_column_type(statement, Int32(column)) == SQLITE_NULL }
 
-        /// The column's integer, or `nil` unless it is stored as an integer.
+        /// The column's integer: stored as one, or as a real with an exact integer value (as
+        /// ``FastValue/integer`` reads it); `nil` otherwise.
         func integer(_ column: Int) -> Int64? {
-            sqlite_nio_sqlite3_column_type(statement, Int32(column)) == SQLITE_INTEGER
-                ? sqlite_nio_sqlite3_column_int64(statement, Int32(column)) : nil
+            switch sqlite_nio_sqlite3_column_type(statement, Int32(column)) {
+            case SQLITE_INTEGER: sqlite_nio_sqlite3_column_int64(statement, Int32(column))
+            case SQLITE_FLOAT: Int64(exactly: sqlite_nio_sqlite3_column_double(statement, Int32(column)))
+            default: nil
+            }
         }
 
         /// The column's bytes if it is text (or a blob), valid until the next step; `nil` otherwise.

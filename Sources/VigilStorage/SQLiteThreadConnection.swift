@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SQLKit
@@ -11,9 +12,11 @@ import VigilCore
 /// every statement inline (sqlite-nio hops to a thread pool and prepares anew for each statement, which
 /// made the two audit statements of an ingest batch cost 8–12 % of the batch).
 final class SQLiteThreadConnection: @unchecked Sendable {
-    // Safe to share: the handle is used only by the task that holds the driver's lock for this
-    // connection (each use ordered after the previous one by that lock), and it is opened in SQLite's
-    // serialized mode, so even concurrent child tasks of one transaction cannot corrupt it.
+    // Safe to share: its stored properties are constants, and the handle is safe to call from any
+    // thread — every call holds the handle's own lock (see ``SQLiteHandle``). In normal use the lock is
+    // never contended: the connection's users take turns through `lock`, and their statements run on
+    // `executor`'s one thread. A statement sent through a transaction that has ended is refused (see
+    // ``TransactionToken``), so a task that escaped a transaction cannot write into the next one.
     let handle: SQLiteHandle
     /// One thread: the transaction's code runs there (task executor preference), so statements and the
     /// commit's fsync block it rather than one of the cooperative pool's threads.
@@ -26,16 +29,34 @@ final class SQLiteThreadConnection: @unchecked Sendable {
         executor = ThreadTaskExecutor()
     }
 
+    private let closed = NIOLockedValueBox(false)
+
     /// Runs `body` holding this connection, on its thread.
     func use<T: Sendable>(_ body: @Sendable (SQLiteHandle) async throws -> T) async throws -> T {
         try await lock.withLock {
-            try await withTaskExecutorPreference(executor) { try await body(handle) }
+            // Refused before the hop: after close the executor's thread is gone.
+            guard !closed.withLockedValue({ $0 }) else { throw StorageError.sqlite("the connection is closed") }
+            return try await withTaskExecutorPreference(executor) { try await body(handle) }
         }
     }
 
     func close() async throws {
-        try await lock.withLock { handle.close() }
+        try await lock.withLock {
+            closed.withLockedValue { $0 = true }
+            handle.close()
+        }
         try await executor.shutdown()
+    }
+}
+
+/// Whether a write transaction is still open: statements sent through it afterwards are refused.
+final class TransactionToken: Sendable {
+    private let open = NIOLockedValueBox(true)
+
+    func end() { open.withLockedValue { $0 = false } }
+
+    func check() throws {
+        guard open.withLockedValue({ $0 }) else { throw StorageError.outsideTransaction }
     }
 }
 
@@ -62,6 +83,8 @@ final class ThreadTaskExecutor: TaskExecutor {
 /// statements run synchronously on the calling thread (the connection's own, see ``SQLiteThreadConnection/use(_:)``).
 struct SQLiteHandleDatabase: SQLDatabase {
     let connection: SQLiteThreadConnection
+    /// The writer's transaction (readers have none).
+    var transaction: TransactionToken?
     let logger: Logger
     let eventLoop: any EventLoop
     var dialect: any SQLDialect { SQLiteDialect() }
@@ -83,6 +106,7 @@ struct SQLiteHandleDatabase: SQLDatabase {
     }
 
     private func run(_ query: any SQLExpression, _ onRow: (any SQLRow) -> Void) throws {
+        try transaction?.check()
         let (sql, binds) = serialize(query)
         let data = try binds.map { try Self.encoder.encode($0) }
         var names: [String]?
@@ -130,8 +154,10 @@ private struct SQLiteHandleColumn: CodingKey {
 /// the audit and ingest statements run on it with plain binds.
 struct SQLiteTransaction: TransactionConnection {
     let connection: SQLiteThreadConnection
+    let token: TransactionToken
 
     func execute(_ sql: String, _ binds: [FastBind]) async throws -> [[FastValue]] {
-        try connection.handle.execute(sql, binds)
+        try token.check()
+        return try connection.handle.execute(sql, binds)
     }
 }

@@ -68,8 +68,12 @@ public final class VigilStore: Service {
     /// Runs `body` while the store's connections are live (for one-shot commands and tests).
     public func withRunning<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         guard let postgres = driver as? PostgresDriver else {
-            defer { Task { try? await driver.close() } }
-            return try await body()
+            // Closed before returning: a one-shot command that exits right after must not race the close
+            // (each SQLite connection has a thread of its own to stop).
+            let result: Result<T, any Error>
+            do { result = .success(try await body()) } catch { result = .failure(error) }
+            try? await driver.close()
+            return try result.get()
         }
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {

@@ -70,7 +70,13 @@ struct AuditKillTests {
             print(
                 "[vigil-tests] SIGKILL test on \(backend.rawValue): \(ids.count) responses received before the kill, \(ids.count - missing.count) audited"
             )
-            #expect(try await VigilBinary.run(["audit", "verify", "--database", url], environment: environment).status == 0)
+            let verify = try await VigilBinary.run(["audit", "verify", "--database", url], environment: environment)
+            if verify.status != 0 {
+                // Read-only: run again for what it wrote to stderr.
+                let errors = try await VigilBinary.run(
+                    ["audit", "verify", "--database", url], environment: environment, captureErrors: true)
+                Issue.record("vigil audit verify exited \(verify.status): \(verify.output) \(errors.output)")
+            }
         }
     }
 }

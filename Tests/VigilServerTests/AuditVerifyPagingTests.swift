@@ -84,4 +84,46 @@ struct AuditVerifyPagingTests {
             }
         }
     }
+
+    /// Edits only SQLite allows (dynamic types, bytes that are not UTF-8), each with where it breaks.
+    static let sqliteEdits: [(String, Int64?)] = [
+        // Stays REAL in a BIGINT column: SQLite converts neither ±2^63 to an integer.
+        ("UPDATE audit_events SET occurred_at = -9223372036854775808.0 WHERE seq = 5", 5),
+        ("UPDATE audit_events SET user_agent = CAST(X'61FF62' AS TEXT) WHERE seq = 7", 7),
+        // The same text as the stored "a\u{FFFD}b" once repaired, as the generic path reads it: intact.
+        ("UPDATE audit_events SET user_agent = CAST(X'61FF62' AS TEXT) WHERE seq = 31", nil),
+        // Text that SQLite stores as the same integer, and a hash stored as a blob of the same bytes: intact.
+        ("UPDATE audit_events SET record_count = '11' WHERE seq = 12", nil),
+        ("UPDATE audit_events SET hash = CAST(hash AS BLOB) WHERE seq = 20", nil),
+    ]
+
+    @Test("on SQLite, hashing rows straight from SQLite's memory reports what the generic row path reports")
+    func directMatchesGeneric() async throws {
+        try await ScratchDatabase.with(.sqlite) { url in
+            let store = try await VigilStore.open(url: url, logger: .init(label: "paged"))
+            try await store.withRunning {
+                _ = try await store.migrate()
+                try await store.audit.append((0..<30).map(Self.event))
+                var odd = Self.event(30)
+                odd.origin.userAgent = "a\u{FFFD}b"
+                try await store.audit.append([odd])
+                for (edit, brokenAt) in Self.sqliteEdits {
+                    try await store.driver.write { db in try await db.raw(SQLQueryString(edit)).run() }
+                    let direct = try await store.audit.verify(pageSize: 4)
+                    let generic = try await store.audit.verify(pageSize: 4, readingSQLiteDirectly: false)
+                    #expect(direct.first?.firstBreak == generic.first?.firstBreak, "\(edit)")
+                    #expect(direct.first?.count == generic.first?.count, "\(edit)")
+                    #expect(direct.first?.headHash == generic.first?.headHash, "\(edit)")
+                    #expect(direct.first?.firstBreak?.sequence == brokenAt, "\(edit): \(direct)")
+                    // Each edit alone: put the chain back before the next one.
+                    try await store.driver.write { db in
+                        try await db.raw("DELETE FROM audit_events").run()
+                        try await db.raw("DELETE FROM audit_heads").run()
+                    }
+                    try await store.audit.append((0..<30).map(Self.event))
+                    try await store.audit.append([odd])
+                }
+            }
+        }
+    }
 }

@@ -72,6 +72,22 @@ struct SQLiteWriterTests {
         }
     }
 
+    @Test("a statement sent through a write transaction that has ended is refused, not run in a later one")
+    func escapedDatabase() async throws {
+        try await ScratchDatabase.with(.sqlite) { url in
+            let store = try await VigilStore.open(url: url, logger: .init(label: "writer"))
+            try await store.withRunning {
+                let escaped = try await store.driver.write { db in
+                    try await db.raw("CREATE TABLE t (id INTEGER PRIMARY KEY)").run()
+                    return db
+                }
+                await #expect(throws: StorageError.self) { try await escaped.raw("INSERT INTO t (id) VALUES (1)").run() }
+                try await store.driver.write { db in try await db.raw("INSERT INTO t (id) VALUES (2)").run() }
+                #expect(try await store.driver.rows("SELECT id FROM t", []) == [[.integer(2)]])
+            }
+        }
+    }
+
     @Test("the transaction's code runs on the writer's own thread, not the cooperative pool")
     func writerThread() async throws {
         try await ScratchDatabase.with(.sqlite) { url in
