@@ -133,10 +133,33 @@ enum ScratchDatabase {
         }
     }
 
+    /// One `CREATE`/`DROP DATABASE` at a time: run together (tamper, kill and paging tests start a dozen),
+    /// they queue inside PostgreSQL — each copies the template — long enough for pool leases to time out.
     private static func admin(_ url: String, _ statement: String) async throws {
+        await ScratchDatabaseGate.shared.acquire()
+        defer { Task { await ScratchDatabaseGate.shared.release() } }
         let store = try await VigilStore.open(url: url, logger: Logger(label: "scratch"))
         try await store.withRunning {
             try await store.driver.read { db in try await db.raw(SQLQueryString(statement)).run() }
         }
+    }
+}
+
+/// A first-come lock for ``ScratchDatabase``'s administrative statements.
+actor ScratchDatabaseGate {
+    static let shared = ScratchDatabaseGate()
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        guard busy else {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
     }
 }

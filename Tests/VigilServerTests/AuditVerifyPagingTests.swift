@@ -40,7 +40,8 @@ enum PagedTamper: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }
 }
 
-@Suite("Audit verification in pages")
+/// Serialized: each PostgreSQL case makes a database of its own, and eighteen at once swamp the test cluster.
+@Suite("Audit verification in pages", .serialized)
 struct AuditVerifyPagingTests {
     static func event(_ i: Int) -> AuditEvent {
         AuditEvent(
