@@ -36,10 +36,7 @@ public struct RefusalWindow: Sendable {
     public mutating func count(address: String, at time: Int64) -> (individual: Bool, ended: [Summary]) {
         var ended: [Summary] = []
         if start.map({ time < $0 || time - $0 >= Self.length }) ?? true {
-            ended = suppressed.map { Summary(address: $0.key, suppressed: $0.value) }.sorted { $0.address < $1.address }
-            counts = [:]
-            suppressed = [:]
-            individual = 0
+            ended = endWindow()
             start = time
         }
         var key = address
@@ -52,6 +49,22 @@ public struct RefusalWindow: Sendable {
         }
         individual += 1
         return (true, ended)
+    }
+
+    /// The summaries of the window if it is over at `time`, or in any case when `force` (at shutdown);
+    /// the next refusal then starts a new window. Empty while the window runs.
+    public mutating func close(at time: Int64, force: Bool = false) -> [Summary] {
+        guard let start, force || time < start || time - start >= Self.length else { return [] }
+        self.start = nil
+        return endWindow()
+    }
+
+    private mutating func endWindow() -> [Summary] {
+        let ended = suppressed.map { Summary(address: $0.key, suppressed: $0.value) }.sorted { $0.address < $1.address }
+        counts = [:]
+        suppressed = [:]
+        individual = 0
+        return ended
     }
 
     /// Addresses tracked in the current window.

@@ -27,7 +27,8 @@ public func buildApplication(
         },
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Vigil"),
         services: [
-            store, auditWriter, services.analysisWorker,
+            store, auditWriter, RefusalSummaryService(rejections: services.rejections, interval: config.auditSummaryInterval),
+            services.analysisWorker,
             StreamHubService(
                 hub: services.stream.hub, store: store, ready: services.startup.wait,
                 recheckInterval: config.stream.accessRecheckInterval, heartbeatInterval: config.stream.heartbeatInterval),

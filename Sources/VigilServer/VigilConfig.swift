@@ -28,6 +28,9 @@ public struct VigilConfig: Sendable {
     /// Requests refused with 401 audited one by one per client address and minute; the rest of the
     /// minute becomes one summary event.
     public var auditRejectedPerMinute = 20
+    /// How often the summary of a minute of refused requests that ended without a later refusal is
+    /// written (it is written with the next refusal otherwise, and at shutdown in any case).
+    public var auditSummaryInterval = Duration.seconds(60)
 
     public init() {}
 

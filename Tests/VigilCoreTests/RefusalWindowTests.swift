@@ -40,4 +40,19 @@ struct RefusalWindowTests {
         #expect(!window.count(address: "a", at: 0).individual)
         #expect(window.count(address: "a", at: RefusalWindow.length).ended == [.init(address: "*", suppressed: 2)])
     }
+
+    @Test("close gives nothing while the minute runs, its summaries once it is over or when forced, and resets the window")
+    func close() {
+        var window = RefusalWindow(limit: 1)
+        let start: Int64 = 5_000_000
+        #expect(window.count(address: "a", at: start).individual)
+        #expect(!window.count(address: "a", at: start + 1).individual)
+        #expect(window.close(at: start + 2).isEmpty)
+        #expect(window.close(at: start + RefusalWindow.length) == [.init(address: "a", suppressed: 1)])
+        #expect(window.close(at: start + RefusalWindow.length + 1, force: true).isEmpty)
+        // A new window from the next refusal: "a" gets its individual event again.
+        #expect(window.count(address: "a", at: start + RefusalWindow.length + 2) == (true, []))
+        #expect(!window.count(address: "a", at: start + RefusalWindow.length + 3).individual)
+        #expect(window.close(at: start + RefusalWindow.length + 4, force: true) == [.init(address: "a", suppressed: 1)])
+    }
 }

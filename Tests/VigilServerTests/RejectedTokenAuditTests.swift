@@ -3,6 +3,7 @@ import HTTPTypes
 import Synchronization
 import Testing
 import VigilCore
+import VigilStorage
 
 @Suite("Refused requests are audited")
 struct RejectedTokenAuditTests {
@@ -59,6 +60,44 @@ struct RejectedTokenAuditTests {
             let summaries = try await app.auditEvents(requestID: "summary", organization: unattributed)
             #expect(summaries.last?.event.recordCount == 2)
             #expect(summaries.last?.event.action == .tokenRejected)
+        }
+    }
+
+    /// The 401 summary events stored in the unattributed chain.
+    static func summaries(_ store: VigilStore) async throws -> [ChainedAuditEvent] {
+        var query = AuditQuery(organization: AuditEvent.unattributedOrganization, limit: 10)
+        query.requestID = "summary"
+        return try await store.audit.events(query)
+    }
+
+    @Test("a minute's summary is written without waiting for the next refusal: by the periodic flush, and at shutdown")
+    func summariesFlushed() async throws {
+        // Periodic: the minute ends (injected clock) and no refusal follows.
+        let offset = Mutex<TimeInterval>(0)
+        try await TestApp.run(
+            .sqlite,
+            configure: {
+                $0.auditRejectedPerMinute = 1; $0.auditSummaryInterval = .milliseconds(50)
+            },
+            now: { Date().addingTimeInterval(offset.withLock { $0 }) }
+        ) { app in
+            for _ in 0..<3 { _ = try await app.tracked(.get, "/v1/me", token: "junk") }
+            offset.withLock { $0 = 61 }
+            let started = ContinuousClock.now
+            while try await Self.summaries(app.store).isEmpty, ContinuousClock.now - started < .seconds(20) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(try await Self.summaries(app.store).map(\.event.recordCount) == [2])
+        }
+        // Shutdown: the running minute's summary is written before the store closes.
+        try await ScratchDatabase.with(.sqlite) { url in
+            try await TestApp.run(.sqlite, url: url, configure: { $0.auditRejectedPerMinute = 1 }) { app in
+                for _ in 0..<4 { _ = try await app.tracked(.get, "/v1/me", token: "junk") }
+                #expect(try await Self.summaries(app.store).isEmpty)
+            }
+            let store = try await VigilStore.open(url: url, logger: .init(label: "after"))
+            let written = try await store.withRunning { try await Self.summaries(store) }
+            #expect(written.map(\.event.recordCount) == [3])
         }
     }
 }
