@@ -53,6 +53,13 @@ enum WriteTransaction {
     }
 }
 
+/// A multi-row `INSERT … VALUES (?, …), (?, …)` for the fast path: `rows` rows of `columns`, then `suffix`.
+func multiRowInsert(into table: String, columns: [String], rows: Int, suffix: String = "") -> String {
+    let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+    return "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+        + Array(repeating: row, count: rows).joined(separator: ", ") + suffix
+}
+
 /// One cell of a fast-path row.
 public enum FastValue: Sendable, Equatable {
     case null

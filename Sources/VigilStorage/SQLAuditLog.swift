@@ -41,20 +41,18 @@ public struct SQLAuditLog: Sendable {
             if let cached = heads[organization] {
                 chained = AuditChain.link(batch, after: cached)
                 let last = chained[chained.count - 1]
-                let moved = try await execute(
+                let moved = try await WriteTransaction.execute(
                     "UPDATE audit_heads SET seq = ?, hash = ? WHERE organization = ? AND seq = ? AND hash = ? RETURNING seq",
-                    [.integer(last.sequence), .text(last.hash), .text(organization), .integer(cached.sequence), .text(cached.hash)],
-                    on: db
+                    [.integer(last.sequence), .text(last.hash), .text(organization), .integer(cached.sequence), .text(cached.hash)]
                 )
                 if moved.isEmpty { chained = [] }
             }
             if chained.isEmpty {
                 chained = AuditChain.link(batch, after: try await lockHead(organization, on: db, engine: engine))
                 let last = chained[chained.count - 1]
-                _ = try await execute(
+                _ = try await WriteTransaction.execute(
                     "UPDATE audit_heads SET seq = ?, hash = ? WHERE organization = ?",
-                    [.integer(last.sequence), .text(last.hash), .text(organization)],
-                    on: db
+                    [.integer(last.sequence), .text(last.hash), .text(organization)]
                 )
             }
             for start in stride(from: 0, to: chained.count, by: rowsPerStatement) {
@@ -62,23 +60,12 @@ public struct SQLAuditLog: Sendable {
                 var binds = [FastBind]()
                 binds.reserveCapacity(rows.count * columns.count)
                 for event in rows { appendBindings(event, to: &binds) }
-                _ = try await execute(insertStatement(rows: rows.count), binds, on: db)
+                _ = try await WriteTransaction.execute(multiRowInsert(into: "audit_events", columns: columns, rows: rows.count), binds)
             }
             // If this transaction rolls back, the next append finds the head unchanged and re-reads it.
             let last = chained[chained.count - 1]
             heads[organization] = (last.sequence, last.hash)
         }
-    }
-
-    static let insertPrefix = "INSERT INTO audit_events (\(columns.joined(separator: ", "))) VALUES "
-    static let rowPlaceholders = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
-
-    static func insertStatement(rows: Int) -> String {
-        insertPrefix + Array(repeating: rowPlaceholders, count: rows).joined(separator: ", ")
-    }
-
-    static func execute(_ sql: String, _ binds: [FastBind], on db: any SQLDatabase) async throws -> [[FastValue]] {
-        try await WriteTransaction.execute(sql, binds)
     }
 
     private static func lockHead(

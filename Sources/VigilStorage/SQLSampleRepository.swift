@@ -72,14 +72,9 @@ public struct SQLSampleRepository: SampleRepository {
         }
     }
 
-    static let insertPrefix =
-        "INSERT INTO samples (\(columns.joined(separator: ", "))) VALUES "
-    static let rowPlaceholders = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
-
     /// A multi-row insert that skips stored uuids and returns the ones it inserted.
     static func insertStatement(rows: Int) -> String {
-        insertPrefix + Array(repeating: rowPlaceholders, count: rows).joined(separator: ", ")
-            + " ON CONFLICT (subject, uuid) DO NOTHING RETURNING uuid"
+        multiRowInsert(into: "samples", columns: columns, rows: rows, suffix: " ON CONFLICT (subject, uuid) DO NOTHING RETURNING uuid")
     }
 
     public func storedConflicts(_ samples: [Sample], subject: SubjectID) async throws -> [Int] {
