@@ -61,9 +61,9 @@ extension Actigraphy {
     static func lmx(profile: DailyProfile, recording: ActigraphyRecording, hours: Double, lowest: Bool) -> LMXResult {
         let windowMicros = hours * 3_600_000_000
         let epoch = Double(recording.epochMicros)
-        let n = Int(windowMicros / epoch)
+        let n = Int(saturating: windowMicros / epoch)
         // pandas' time window (t − W, t] holds ceil(W/Δ) epochs; the shift and the mean use int(W/Δ).
-        let span = max(1, Int((windowMicros / epoch).rounded(.up)))
+        let span = max(1, Int(saturating: (windowMicros / epoch).rounded(.up)))
         let doubled = profile.values + profile.values
         let total = doubled.count
         let sums = doubled.withUnsafeBufferPointer { v in

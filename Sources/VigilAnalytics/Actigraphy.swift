@@ -20,6 +20,11 @@ public enum Actigraphy {
     ) throws(ActigraphyReportError) -> ActigraphyReport {
         var problems: [ActigraphyError] = []
         func attempt<T>(_ body: () throws(ActigraphyError) -> T) -> T? {
+            // Cooperative cancellation between metrics, so a timed-out job stops using the CPU.
+            guard !Task.isCancelled else {
+                if problems.last != .cancelled { problems.append(.cancelled) }
+                return nil
+            }
             do {
                 return try body()
             } catch {

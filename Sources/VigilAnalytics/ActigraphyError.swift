@@ -10,6 +10,8 @@ public enum ActigraphyError: Error, Sendable, Equatable {
     /// The metric divides by the variation of activity and the activity never varies (for example an
     /// all-zero or all-missing window); pyActigraphy returns NaN (0/0) here.
     case noActivityVariation(metric: String)
+    /// The task computing the report was cancelled (a job's timeout): the rest was not computed.
+    case cancelled
 }
 
 /// Every metric or algorithm of a report that could not be computed.

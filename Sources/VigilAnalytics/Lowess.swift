@@ -5,7 +5,7 @@ enum Lowess {
         let n = x.count
         guard n > 0 else { return [] }
         guard n > 1 else { return y }
-        let r = min(max(Int(frac * Double(n) + 1e-10), 2), n)
+        let r = min(max(Int(saturating: frac * Double(n) + 1e-10), 2), n)
         var fitted = [Double](repeating: 0, count: n)
         var weights = [Double](repeating: 0, count: r)
         var left = 0

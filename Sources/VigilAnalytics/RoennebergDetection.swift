@@ -3,15 +3,19 @@
 enum RoennebergDetection {
     static func run(_ recording: ActigraphyRecording, settings: RoennebergSettings) throws(ActigraphyError) -> [Double] {
         let epoch = Double(recording.epochMicros)
+        let x = recording.values
+        let n = x.count
         // int(period / epoch) as pandas computes it, from microseconds so that whole minutes stay exact.
-        func epochs(_ amount: Double, unitMicros: Double) -> Int { Int(amount * unitMicros / epoch) }
+        // Clamped to 0...2n+2: every count past 2n+1 gives the same windows (the whole recording), and
+        // none can overflow an index computation.
+        func epochs(_ amount: Double, unitMicros: Double) -> Int {
+            min(max(Int(saturating: amount * unitMicros / epoch), 0), 2 * n + 2)
+        }
         let trendWindow = epochs(settings.trendHours, unitMicros: 3_600_000_000)
         let minTrend = epochs(settings.minTrendHours, unitMicros: 3_600_000_000)
         let seedLength = epochs(settings.minSeedMinutes, unitMicros: 60_000_000)
         let testLength = epochs(settings.maxTestHours, unitMicros: 3_600_000_000)
         let consecutive = epochs(settings.consecutiveBelowMinutes, unitMicros: 60_000_000)
-        let x = recording.values
-        let n = x.count
         guard n >= max(minTrend, 1) else {
             throw .insufficientData(
                 metric: "roenneberg", minimum: "\(settings.minTrendHours.plainDescription) h of epochs for the activity trend")
@@ -34,7 +38,8 @@ enum RoennebergDetection {
 
         var lastOffset: Int? = nil
         var correlation = StepCorrelation()
-        for seed in seeds {
+        for (number, seed) in seeds.enumerated() {
+            if number % 1024 == 1023, Task.isCancelled { throw .cancelled }
             if let offset = lastOffset {
                 if seed < offset { continue }
                 clearRest(&sw, (offset + 1)..<seed)

@@ -70,10 +70,10 @@ public struct DirectoryService: Sendable {
             problems.append(ErrorDetail(index: nil, field: "role", reason: "role must be one of patient, clinician, admin, auditor"))
         }
         var password = ""
-        if case .string(let raw)? = body["password"], (8...72).contains(raw.utf8.count) {
+        if case .string(let raw)? = body["password"], PasswordPolicy.isAcceptable(raw) {
             password = raw
         } else {
-            problems.append(ErrorDetail(index: nil, field: "password", reason: "password must be 8 to 72 bytes"))
+            problems.append(ErrorDetail(index: nil, field: "password", reason: PasswordPolicy.reason))
         }
         guard problems.isEmpty else { return try await invalid(problems, request) }
         let record = UserRecord(
@@ -194,6 +194,14 @@ public struct DirectoryService: Sendable {
                 names.append(name)
             }
             if names.count == items.count {
+                // The admin managing the team cannot be in it: a team may hold grants, and an admin
+                // must never grant itself access to a subject, directly or through a team.
+                if names.contains(request.identity.username.value) {
+                    try await audit.record(request.event(action, resourceType: "Group", subject: nil, outcome: .error, at: now))
+                    throw VigilError(
+                        .validation, code: "validation_failed", message: "the care team is invalid",
+                        details: [ErrorDetail(index: nil, field: "members", reason: "you cannot add yourself to a care team")])
+                }
                 var unknown = [String]()
                 for name in names {
                     let user = try await users.user(username: name, organization: request.identity.organization)

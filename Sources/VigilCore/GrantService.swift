@@ -45,7 +45,10 @@ public struct GrantService: Sendable {
         default:
             problems.append(ErrorDetail(index: nil, field: "expires_at", reason: "expires_at must be an RFC 3339 timestamp in the future"))
         }
-        if !grantee.isEmpty, !(try await isValidGrantee(grantee, organization: organization)) {
+        if !grantee.isEmpty, try await includesCreator(grantee, organization: organization, creator: request.identity.username.value) {
+            problems.append(
+                ErrorDetail(index: nil, field: "grantee", reason: "you cannot grant access to yourself or to a care team you belong to"))
+        } else if !grantee.isEmpty, !(try await isValidGrantee(grantee, organization: organization)) {
             problems.append(
                 ErrorDetail(
                     index: nil, field: "grantee",
@@ -104,6 +107,15 @@ public struct GrantService: Sendable {
             )
             throw VigilError(.notFound, code: "not_found", message: "grant not found")
         }
+    }
+
+    /// Whether the grant would reach its own creator (an admin granting itself, or a team it is in).
+    private func includesCreator(_ grantee: String, organization: String, creator: String) async throws -> Bool {
+        if grantee.hasPrefix(Grant.teamPrefix) {
+            let id = String(grantee.dropFirst(Grant.teamPrefix.count))
+            return try await teams.careTeam(id: id, organization: organization)?.members.contains(creator) ?? false
+        }
+        return grantee == creator
     }
 
     private func isValidGrantee(_ grantee: String, organization: String) async throws -> Bool {

@@ -12,6 +12,9 @@ public struct JSONParser {
     }
 
     public static let maxDepth = 64
+    /// The longest number accepted, in characters (a double needs at most 17 significant digits; this
+    /// leaves room for zeros and exponents while refusing megabyte-long digit strings).
+    public static let maxNumberLength = 400
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
@@ -166,21 +169,26 @@ public struct JSONParser {
         let start = index
         index += 1
         var segmentStart = index
-        var scalars: [UInt8]?
+        // Unescaped text is decoded straight from the input; only a string with escapes is built, in one
+        // buffer that grows in place (linear in the string's length however many escapes it holds).
+        var built: [UInt8] = []
+        var escaped = false
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let tail = UnsafeBufferPointer(rebasing: bytes[segmentStart..<index])
                 index += 1
-                guard var built = scalars else { return try Self.utf8String(tail, at: segmentStart, parser: self) }
+                guard escaped else { return try Self.utf8String(tail, at: segmentStart, parser: self) }
                 built.append(contentsOf: tail)
                 return try Self.utf8String(UnsafeBufferPointer(start: nil, count: 0), prefix: built, at: start, parser: self)
             }
             if byte == UInt8(ascii: "\\") {
-                var built = scalars ?? []
+                if !escaped {
+                    escaped = true
+                    built.reserveCapacity(index - segmentStart + 16)
+                }
                 built.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[segmentStart..<index]))
                 try appendEscape(to: &built)
-                scalars = built
                 segmentStart = index
                 continue
             }
@@ -229,7 +237,22 @@ public struct JSONParser {
             } else if (0xDC00...0xDFFF).contains(scalar) {
                 throw error("unpaired UTF-16 surrogate")
             }
-            out.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
+            // A valid scalar here (surrogates were paired or refused above): append its UTF-8 bytes.
+            switch scalar {
+            case ..<0x80: out.append(UInt8(scalar))
+            case ..<0x800:
+                out.append(UInt8(0xC0 | scalar >> 6))
+                out.append(UInt8(0x80 | scalar & 0x3F))
+            case ..<0x10000:
+                out.append(UInt8(0xE0 | scalar >> 12))
+                out.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+                out.append(UInt8(0x80 | scalar & 0x3F))
+            default:
+                out.append(UInt8(0xF0 | scalar >> 18))
+                out.append(UInt8(0x80 | scalar >> 12 & 0x3F))
+                out.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+                out.append(UInt8(0x80 | scalar & 0x3F))
+            }
         default:
             throw error("invalid escape sequence", at: index - 2)
         }
@@ -276,6 +299,10 @@ public struct JSONParser {
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
             guard index < bytes.count, (48...57).contains(bytes[index]) else { throw error("expected digits in the exponent") }
             while index < bytes.count, (48...57).contains(bytes[index]) { index += 1 }
+        }
+        // No number a client needs is longer; a bound keeps the conversion below linear-time and cheap.
+        guard index - start <= Self.maxNumberLength else {
+            throw error("a number longer than \(Self.maxNumberLength) characters", at: start)
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if isInteger, let integer = Int64(text) { return .integer(integer) }

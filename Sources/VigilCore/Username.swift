@@ -30,3 +30,12 @@ public struct Username: Sendable, Hashable, CustomStringConvertible {
 }
 
 public typealias SubjectID = Username
+
+/// What a password must be, the same for the API and the command line.
+public enum PasswordPolicy {
+    /// 8 to 72 bytes of UTF-8 (72 is bcrypt's limit: later bytes would be ignored).
+    public static let byteLengths = 8...72
+    public static let reason = "password must be 8 to 72 bytes"
+
+    public static func isAcceptable(_ password: String) -> Bool { byteLengths.contains(password.utf8.count) }
+}

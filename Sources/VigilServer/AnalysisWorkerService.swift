@@ -12,11 +12,32 @@ final class AnalysisWorkerService: Service {
     let napper = Napper()
     /// Opened once migrations have run (the jobs table exists).
     let startup: StartupGate
+    /// Finished jobs older than this are deleted (checked every `retentionCheckMicros`).
+    let jobs: any AnalysisJobRepository
+    let retentionMicros: Int64
+    let retentionCheckMicros: Int64 = 600_000_000
+    let logger: Logger
 
-    init(worker: AnalysisWorker<SQLSampleRepository>, clock: any JobClock, startup: StartupGate) {
+    init(
+        worker: AnalysisWorker<SQLSampleRepository>, jobs: any AnalysisJobRepository, clock: any JobClock, startup: StartupGate,
+        retentionMicros: Int64, logger: Logger
+    ) {
         self.worker = worker
+        self.jobs = jobs
         self.clock = clock
         self.startup = startup
+        self.retentionMicros = retentionMicros
+        self.logger = logger
+    }
+
+    /// Deletes finished jobs past their retention; a database that cannot answer is tried again later.
+    func deleteExpiredJobs() async {
+        do {
+            let deleted = try await jobs.deleteFinished(before: clock.nowMicros - retentionMicros)
+            if deleted > 0 { logger.info("deleted finished analysis jobs past their retention", metadata: ["count": "\(deleted)"]) }
+        } catch {
+            logger.warning("deleting finished analysis jobs failed", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Asks the loop to look for due jobs now.
@@ -27,7 +48,12 @@ final class AnalysisWorkerService: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown { [self] in
             await startup.wait()
+            var nextRetention = clock.nowMicros
             while !Task.isCancelled {
+                if clock.nowMicros >= nextRetention {
+                    await deleteExpiredJobs()
+                    nextRetention = clock.nowMicros + retentionCheckMicros
+                }
                 await worker.runDue()
                 await napper.nap(clock, micros: 1_000_000)
             }

@@ -82,7 +82,6 @@ func makeServices(
         now: now
     )
     let access = AccessControl(facts: store.access, audit: auditWriter, clock: now)
-    let hasher = PasswordHasher(cost: config.auth.bcryptCost)
     let settings = config.analysis
     let breaker = CircuitBreaker(
         threshold: settings.breakerThreshold, cooldownMicros: Int64(settings.breakerCooldownSeconds) * 1_000_000,
@@ -93,7 +92,9 @@ func makeServices(
         timeoutMicros: Int64(settings.timeoutSeconds) * 1_000_000, concurrency: settings.concurrency,
         owner: "vigil-" + UUID().uuidString.prefix(8).lowercased(), logger: logger, random: analysis.random)
     let startup = StartupGate()
-    let workerService = AnalysisWorkerService(worker: worker, clock: analysis.clock, startup: startup)
+    let workerService = AnalysisWorkerService(
+        worker: worker, jobs: store.analyses, clock: analysis.clock, startup: startup,
+        retentionMicros: Int64(settings.retentionDays) * 86_400_000_000, logger: logger)
     let rejections = RejectedTokenAudit(
         auth: auth, sink: auditWriter, perAddressPerMinute: config.auditRejectedPerMinute, logger: logger,
         now: { access.nowMicroseconds })
@@ -120,11 +121,11 @@ func makeServices(
         samples: SampleService(repository: store.samples, access: access),
         actigraphy: ActigraphyService(repository: store.samples, access: access),
         grants: GrantService(grants: store.access, users: store.auth, teams: store.access, access: access),
-        directory: DirectoryService(users: store.auth, teams: store.access, audit: auditWriter, hashPassword: hasher.hash, clock: now),
+        directory: DirectoryService(users: store.auth, teams: store.access, audit: auditWriter, hashPassword: auth.hashPassword, clock: now),
         auditTrail: AuditTrailService(repository: store.audit, audit: auditWriter, nowMicroseconds: { access.nowMicroseconds }),
         analyses: AnalysisService(
             jobs: store.analyses, access: access, modelConfigured: analysis.model != nil, cohortConfigured: analysis.cohort != nil,
-            breaker: breaker, submitted: { workerService.wakeUp() }),
+            breaker: breaker, limits: settings.queueLimits, submitted: { workerService.wakeUp() }),
         analysisWorker: workerService,
         stream: stream,
         modelName: analysis.model?.variantName,

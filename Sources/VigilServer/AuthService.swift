@@ -10,6 +10,8 @@ public struct AuthSettings: Sendable {
     public var refreshTokenSeconds: Int64 = 30 * 24 * 3600
     /// bcrypt cost (log2 rounds); 12 takes ~0.25 s per check on one core.
     public var bcryptCost: UInt8 = 12
+    /// Growing delays after failed logins and the bound on concurrent password hashing.
+    public var login = LoginLimits()
     public var issuer = "vigil"
     public var audience = "vigil-api"
 
@@ -54,6 +56,9 @@ public final class AuthService: Sendable {
     let now: @Sendable () -> Date
     /// Checked when the username is unknown so that both failures take the same time.
     let dummyHash: String
+    let throttle: LoginThrottle
+    /// Every bcrypt computation of the process (logins and user creation) passes this bound.
+    public let hashing: AdmissionGate
 
     public init(
         signingKey: [UInt8],
@@ -71,12 +76,34 @@ public final class AuthService: Sendable {
         self.settings = settings
         self.now = now
         self.dummyHash = Bcrypt.hash(Self.randomToken(), cost: settings.bcryptCost)
+        self.throttle = LoginThrottle(limits: settings.login)
+        self.hashing = AdmissionGate(limit: settings.login.hashConcurrency, queueLength: settings.login.hashQueueLength)
+    }
+
+    /// Hashes a new password within the process's hashing bound.
+    public func hashPassword(_ password: String) async throws -> String {
+        let hasher = PasswordHasher(cost: settings.bcryptCost)
+        return try await hashing.run { try await hasher.hash(password) }
     }
 
     public func login(username: String, password: String, origin: AuditEvent.Origin) async throws -> TokenPair {
+        let attemptAt = Int64(now().timeIntervalSince1970)
+        if let wait = await throttle.retryAfter(username: username, address: origin.clientAddress, now: attemptAt) {
+            throw VigilError(
+                .rateLimited, code: "too_many_attempts", message: "too many failed logins; try again in \(wait) s",
+                retryAfterSeconds: Int(clamping: wait))
+        }
         let user = try await Username(username).asyncFlatMap { try await users.user(named: $0) }
         let hash = user?.passwordHash ?? dummyHash
-        let matches = try await PasswordHasher(cost: settings.bcryptCost).verify(password, hash: hash)
+        let hasher = PasswordHasher(cost: settings.bcryptCost)
+        // bcrypt reads at most 72 bytes; a longer password (or an empty one) can never have been set.
+        let candidate = password.utf8.count <= PasswordPolicy.byteLengths.upperBound ? password : ""
+        let matches = try await hashing.run { try await hasher.verify(candidate, hash: hash) } && !candidate.isEmpty
+        if user != nil, matches {
+            await throttle.succeeded(username: username)
+        } else {
+            await throttle.failed(username: username, address: origin.clientAddress, now: attemptAt)
+        }
         guard let user, matches else {
             // The name tried is recorded (truncated); an unknown name belongs to no organisation.
             try await audit.record(

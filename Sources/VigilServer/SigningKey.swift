@@ -16,7 +16,8 @@ public enum SigningKey {
         }
         let path = URL(fileURLWithPath: config.dataDirectory).appendingPathComponent(developmentKeyFile).path
         if FileManager.default.fileExists(atPath: path) { return try read(path) }
-        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: config.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let key = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.map { String(format: "%02x", $0) }.joined()
         guard FileManager.default.createFile(atPath: path, contents: Data(key.utf8), attributes: [.posixPermissions: 0o600]) else {
             throw VigilConfig.Invalid(description: "cannot write the development signing key to \(path)")

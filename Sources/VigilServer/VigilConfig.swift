@@ -43,6 +43,10 @@ public struct VigilConfig: Sendable {
         public var concurrency = 2
         public var timeoutSeconds = 120
         public var maxAttempts = 3
+        /// Unfinished jobs a user / an organisation may have (`429 too_many_jobs` past it).
+        public var queueLimits = JobQueueLimits()
+        /// Finished jobs and their results are deleted this long after they finished.
+        public var retentionDays = 30
         public var breakerThreshold = 5
         public var breakerCooldownSeconds = 60
 
@@ -110,6 +114,11 @@ public struct VigilConfig: Sendable {
         }
         config.jwtSecretFile = value("VIGIL_JWT_SECRET_FILE")
         if let cost = try integer("VIGIL_BCRYPT_COST", 4...31) { config.auth.bcryptCost = UInt8(cost) }
+        if let count = try integer("VIGIL_LOGIN_FREE_FAILURES_PER_ACCOUNT", 1...1_000) { config.auth.login.freeFailuresPerAccount = count }
+        if let count = try integer("VIGIL_LOGIN_FREE_FAILURES_PER_ADDRESS", 1...1_000_000) { config.auth.login.freeFailuresPerAddress = count }
+        if let seconds = try integer("VIGIL_LOGIN_MAX_DELAY", 1...86_400) { config.auth.login.maximumDelaySeconds = Int64(seconds) }
+        if let count = try integer("VIGIL_PASSWORD_HASH_CONCURRENCY", 1...1_024) { config.auth.login.hashConcurrency = count }
+        if let count = try integer("VIGIL_PASSWORD_HASH_QUEUE", 0...100_000) { config.auth.login.hashQueueLength = count }
         if let ttl = try integer("VIGIL_ACCESS_TOKEN_TTL", 60...86_400) { config.auth.accessTokenSeconds = Int64(ttl) }
         if let ttl = try integer("VIGIL_REFRESH_TOKEN_TTL", 300...31_536_000) { config.auth.refreshTokenSeconds = Int64(ttl) }
         if let seconds = try integer("VIGIL_STARTUP_TIMEOUT", 1...3600) { config.startupTimeout = .seconds(seconds) }
@@ -118,6 +127,9 @@ public struct VigilConfig: Sendable {
         if let count = try integer("VIGIL_ANALYSIS_CONCURRENCY", 1...64) { config.analysis.concurrency = count }
         if let seconds = try integer("VIGIL_ANALYSIS_TIMEOUT", 1...86_400) { config.analysis.timeoutSeconds = seconds }
         if let attempts = try integer("VIGIL_ANALYSIS_MAX_ATTEMPTS", 1...20) { config.analysis.maxAttempts = attempts }
+        if let count = try integer("VIGIL_ANALYSIS_MAX_QUEUED_PER_USER", 1...100_000) { config.analysis.queueLimits.perUser = count }
+        if let count = try integer("VIGIL_ANALYSIS_MAX_QUEUED_PER_ORG", 1...1_000_000) { config.analysis.queueLimits.perOrganization = count }
+        if let days = try integer("VIGIL_ANALYSIS_RETENTION_DAYS", 1...3_650) { config.analysis.retentionDays = days }
         if let threshold = try integer("VIGIL_PAT_BREAKER_THRESHOLD", 1...1000) { config.analysis.breakerThreshold = threshold }
         if let seconds = try integer("VIGIL_PAT_BREAKER_COOLDOWN", 1...86_400) { config.analysis.breakerCooldownSeconds = seconds }
         if let count = try integer("VIGIL_STREAM_MAX_CONNECTIONS", 1...1_000_000) { config.stream.maxConnectionsPerNode = count }

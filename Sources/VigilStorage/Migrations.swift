@@ -111,6 +111,13 @@ public struct Migrator: Sendable {
                 "INSERT INTO stream_outbox_state (id, pruned_through) VALUES (1, 0)",
             ]
         },
+        Migration(version: 6, name: "analysis job caps, fair claims and retention") { _ in
+            [
+                "CREATE INDEX analysis_jobs_organization ON analysis_jobs (organization, status)",
+                "CREATE INDEX analysis_jobs_requester ON analysis_jobs (organization, requested_by, status)",
+                "CREATE INDEX analysis_jobs_finished ON analysis_jobs (status, updated_at)",
+            ]
+        },
     ]
 
     /// The newest schema version this build knows.

@@ -17,8 +17,22 @@ public struct SQLAnalysisJobRepository: AnalysisJobRepository {
         self.heads = heads
     }
 
-    public func create(_ job: AnalysisJob, audit: AuditEvent) async throws {
+    public func create(_ job: AnalysisJob, audit: AuditEvent, limits: JobQueueLimits) async throws {
         try await driver.write { [engine = driver.engine, heads] db in
+            // Counted in the writing transaction: exact on SQLite (one writer); on PostgreSQL concurrent
+            // submissions of one organisation can each see the count below the cap, so it may be passed
+            // by the number of submissions racing at that moment.
+            func unfinished(_ filter: SQLQueryString) async throws -> Int {
+                let row = try await db.raw(
+                    "SELECT COUNT(*) AS n FROM analysis_jobs WHERE status IN ('queued', 'running') AND \(filter)"
+                ).first()
+                return try row?.decode(column: "n", as: Int.self) ?? 0
+            }
+            let mine: SQLQueryString = "organization = \(bind: job.organization) AND requested_by = \(bind: job.requestedBy)"
+            if try await unfinished(mine) >= limits.perUser { throw JobQueueLimits.exceeded("you", limit: limits.perUser) }
+            if try await unfinished("organization = \(bind: job.organization)") >= limits.perOrganization {
+                throw JobQueueLimits.exceeded("your organisation", limit: limits.perOrganization)
+            }
             try await db.raw(
                 """
                 INSERT INTO analysis_jobs (id, organization, subject, kind, status, from_utc, from_offset, to_utc, to_offset, options,
@@ -39,15 +53,26 @@ public struct SQLAnalysisJobRepository: AnalysisJobRepository {
         }
     }
 
-    public func claimNext(now: Int64, owner: String, leaseUntil: Int64) async throws -> AnalysisJob? {
+    public func claimNext(now: Int64, owner: String, leaseUntil: Int64, maxClaims: Int) async throws -> AnalysisJob? {
         try await driver.write { [engine = driver.engine] db in
-            let lock = engine == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+            let lock = engine == .postgres ? " FOR UPDATE OF j SKIP LOCKED" : ""
+            try await db.raw(
+                """
+                UPDATE analysis_jobs SET status = 'failed', error_code = 'crashed_repeatedly',
+                  error_message = \(bind: "the server stopped while running this analysis \(maxClaims) times; it is not run again"),
+                  lease_owner = NULL, lease_until = NULL, updated_at = \(bind: now)
+                WHERE status = 'running' AND lease_until < \(bind: now) AND attempts >= \(bind: maxClaims)
+                """
+            ).run()
             guard
                 let row = try await db.raw(
                     """
-                    SELECT id FROM analysis_jobs
-                    WHERE (status = 'queued' AND not_before <= \(bind: now)) OR (status = 'running' AND lease_until < \(bind: now))
-                    ORDER BY not_before, created_at, id LIMIT 1\(unsafeRaw: lock)
+                    SELECT j.id FROM analysis_jobs j
+                    WHERE (j.status = 'queued' AND j.not_before <= \(bind: now)) OR (j.status = 'running' AND j.lease_until < \(bind: now))
+                    ORDER BY (SELECT COUNT(*) FROM analysis_jobs r
+                              WHERE r.organization = j.organization AND r.status = 'running' AND r.lease_until >= \(bind: now)),
+                      j.not_before, j.created_at, j.id
+                    LIMIT 1\(unsafeRaw: lock)
                     """
                 ).first()
             else { return nil }
@@ -61,6 +86,15 @@ public struct SQLAnalysisJobRepository: AnalysisJobRepository {
             ).run()
             return try await db.raw("SELECT \(unsafeRaw: Self.columns) FROM analysis_jobs WHERE id = \(bind: id)").first().map(
                 Self.job(from:))
+        }
+    }
+
+    public func deleteFinished(before: Int64) async throws -> Int {
+        try await driver.write { db in
+            let rows = try await db.raw(
+                "DELETE FROM analysis_jobs WHERE status IN ('succeeded', 'failed') AND updated_at < \(bind: before) RETURNING id"
+            ).all()
+            return rows.count
         }
     }
 

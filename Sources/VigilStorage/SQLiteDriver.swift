@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -23,6 +24,7 @@ public final class SQLiteDriver: DatabaseDriver {
         path: String, synchronous: String = "FULL", readers readerCount: Int = 4, logger: Logger
     ) async throws -> SQLiteDriver {
         let level = ["OFF", "NORMAL", "FULL", "EXTRA"].contains(synchronous.uppercased()) ? synchronous.uppercased() : "FULL"
+        try restrictPermissions(path)
         var connections = [SQLiteThreadConnection]()
         do {
             for index in 0...max(1, readerCount) {
@@ -51,6 +53,22 @@ public final class SQLiteDriver: DatabaseDriver {
     }
 
     private var reader: SQLiteThreadConnection { readers[nextReader.next() % readers.count] }
+
+    /// Health data is readable by its owner only: the database file is created (or set) 0600 before
+    /// SQLite opens it, and SQLite gives its `-wal` and `-shm` files the database file's mode; ones
+    /// left by an older version are set 0600 too.
+    static func restrictPermissions(_ path: String) throws {
+        guard path != ":memory:", !path.hasPrefix("file:") else { return }
+        let files = FileManager.default
+        if !files.fileExists(atPath: path) {
+            guard files.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw StorageError.invalidDatabaseURL("cannot create the SQLite database file \(path)")
+            }
+        }
+        for file in [path, path + "-wal", path + "-shm"] where files.fileExists(atPath: file) {
+            try files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        }
+    }
 
     private static func pragmas(synchronous: String) -> [String] {
         [

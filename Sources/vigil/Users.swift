@@ -27,8 +27,8 @@ struct Users: AsyncParsableCommand {
             guard let password = readLine(strippingNewline: true), !password.isEmpty else {
                 throw ValidationError("expected the password on standard input (one line)")
             }
-            guard password.utf8.count <= 72 else {
-                throw ValidationError("the password must be at most 72 bytes (bcrypt's limit)")
+            guard PasswordPolicy.isAcceptable(password) else {
+                throw ValidationError("the \(PasswordPolicy.reason) (72 is bcrypt's limit), as the API requires")
             }
             let config = try database.config()
             let logger = Logs.bootstrap(level: config.logLevel, stream: .standardError)

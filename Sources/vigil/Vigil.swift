@@ -35,8 +35,12 @@ struct DatabaseOptions: ParsableArguments {
 
     /// Opens the configured store (creating the data directory for the default SQLite file).
     func openStore(_ config: VigilConfig, logger: Logger) async throws -> VigilStore {
+        // Everything Vigil creates (data directory, database, WAL, keys, temporary files) is its owner's only.
+        umask(0o077)
         if config.databaseURL == nil {
-            try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: config.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: config.dataDirectory)
         }
         return try await VigilStore.open(url: config.resolvedDatabaseURL, sqliteSynchronous: config.sqliteSynchronous, logger: logger)
     }

@@ -100,7 +100,7 @@ enum ActigraphyAWD {
     /// Days since 1970-01-01 of `DD-Mon-YYYY` (month name in English, any case).
     static func parseDate(_ text: Substring) -> Int? {
         let parts = text.split(separator: "-")
-        guard parts.count == 3, let day = Int(parts[0]), let year = Int(parts[2]), year >= 1900,
+        guard parts.count == 3, let day = Int(parts[0]), let year = Int(parts[2]), (1900...9999).contains(year),
             let month = months.firstIndex(of: parts[1].lowercased()).map({ $0 + 1 }),
             (1...daysInMonth(year: year, month: month)).contains(day)
         else { return nil }

@@ -24,6 +24,9 @@ public struct ActigraphyParameters: Sendable {
             if name == "from" { from = instant } else { to = instant }
         }
         if let from, let to, to.microseconds <= from.microseconds { throw .invalidParameter("to must be after from", field: "to") }
+        if let from, let to, to.microseconds - from.microseconds > ActigraphyWindow.maximumDays * 86_400_000_000 {
+            throw .invalidParameter("from and to may be at most \(ActigraphyWindow.maximumDays) days apart", field: "to")
+        }
         var result = ActigraphyParameters(window: .init(subject: subject, from: from, to: to))
         if let include = parameters["include"] {
             guard include == "scoring" else { throw .invalidParameter("include must be: scoring", field: "include") }
@@ -79,11 +82,20 @@ public struct ActigraphyParameters: Sendable {
             }
             object.set(value, at: path[...])
         }
+        let settings: ActigraphySettings
         do {
-            return try JSONDecoder().decode(ActigraphySettings.self, from: Data(object.canonicalJSON.utf8))
+            settings = try JSONDecoder().decode(ActigraphySettings.self, from: Data(object.canonicalJSON.utf8))
         } catch {
             throw .invalidParameter("the algorithm settings are not valid: \(overrides.keys.sorted().joined(separator: ", "))")
         }
+        let problems = settings.rangeProblems
+        guard problems.isEmpty else {
+            let details = problems.map { ErrorDetail(index: nil, field: $0.name, reason: "\($0.name) \($0.reason)") }
+            throw VigilError(
+                .badRequest, code: "invalid_parameter",
+                message: problems.count == 1 ? details[0].reason : "\(problems.count) settings are out of range", details: details)
+        }
+        return settings
     }
 
     static func names(_ object: JSONValue, prefix: String = "") -> [String] {

@@ -6,16 +6,20 @@ import VigilAnalytics
 public struct ActigraphyService<Repository: SampleRepository>: Sendable {
     public let repository: Repository
     public let access: AccessControl
+    /// Reports are CPU-bound (about a second for two years of minutes): this bounds how many run at
+    /// once, so a burst of them cannot take every core from other requests (`503 server_busy` past it).
+    public let computing: AdmissionGate
     static var resourceType: String { "Observation" }
 
-    public init(repository: Repository, access: AccessControl) {
+    public init(repository: Repository, access: AccessControl, computing: AdmissionGate = AdmissionGate(limit: 1, queueLength: 8)) {
         self.repository = repository
         self.access = access
+        self.computing = computing
     }
 
     /// Computes what `compute` makes of the window's epochs; the read is audited whatever the outcome.
     public func analyse<Result: Sendable>(
-        _ window: ActigraphyQuery, by request: AccessRequest, _ compute: (ActigraphyWindow) throws -> Result
+        _ window: ActigraphyQuery, by request: AccessRequest, _ compute: @Sendable (ActigraphyWindow) throws -> Result
     ) async throws -> Result {
         try await access.authorize(request, .readSamples, subject: window.subject, auditAs: .analysisRead, resourceType: Self.resourceType)
         do {
@@ -23,7 +27,7 @@ public struct ActigraphyService<Repository: SampleRepository>: Sendable {
                 subject: window.subject, type: .activityCount, from: window.from?.microseconds, to: window.to?.microseconds,
                 limit: ActigraphyWindow.maximumEpochs + 1)
             let epochs = try ActigraphyWindow.assemble(points)
-            let result = try compute(epochs)
+            let result = try await computing.run { try compute(epochs) }
             try await access.audit.record(event(window, request, count: epochs.storedEpochs, .success))
             return result
         } catch {
@@ -83,6 +87,8 @@ public enum ActigraphyAnalysis {
                 ErrorDetail(index: nil, field: algorithm, reason: "found no rest period in the window")
             case .noActivityVariation(let metric):
                 ErrorDetail(index: nil, field: metric, reason: "activity never varies in the window")
+            case .cancelled:
+                ErrorDetail(index: nil, field: "report", reason: "the computation was cancelled")
             }
         }
         let names = details.map(\.field).joined(separator: ", ")

@@ -17,6 +17,10 @@ public struct ActigraphyWindow: Sendable {
 
     /// Two years of 1-minute epochs.
     public static let maximumEpochs = 1_051_200
+    /// The longest window analysed, in calendar days (two years): a query's `to − from` may not exceed
+    /// it, and neither may the span of the stored epochs (with long epochs, `maximumEpochs` alone
+    /// would allow millennia, and the actogram draws a row per day).
+    public static let maximumDays: Int64 = 731
 
     public init(recording: ActigraphyRecording, firstEpoch: Timestamp, storedEpochs: Int) {
         self.recording = recording
@@ -42,6 +46,11 @@ public struct ActigraphyWindow: Sendable {
         let epoch = try epochLength(points)
         let first = points[0].start
         let span = points[points.count - 1].start.microseconds - first.microseconds
+        guard span <= maximumDays * 86_400_000_000 else {
+            throw VigilError(
+                .validation, code: "window_too_large",
+                message: "the window spans more than \(maximumDays) days; at most \(maximumDays) are analysed at once — narrow from/to")
+        }
         let count = Int(span / epoch) + 1
         guard count <= maximumEpochs else {
             throw VigilError(

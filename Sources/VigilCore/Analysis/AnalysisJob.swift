@@ -67,16 +67,40 @@ public struct AnalysisJob: Sendable, Equatable {
 /// Storage of analysis jobs. Claiming is atomic, so several workers (or nodes) never run one job twice
 /// at the same time; a claim is a lease that expires, so a job whose worker died runs again.
 public protocol AnalysisJobRepository: Sendable {
-    /// Stores a new job and its audit event in one transaction.
-    func create(_ job: AnalysisJob, audit: AuditEvent) async throws
+    /// Stores a new job and its audit event in one transaction, unless its requester or organisation
+    /// already has `limits` unfinished jobs: then it throws `429 too_many_jobs` and stores nothing.
+    func create(_ job: AnalysisJob, audit: AuditEvent, limits: JobQueueLimits) async throws
     func job(id: String) async throws -> AnalysisJob?
     /// Marks the next due queued job (or a running one whose lease expired) running for `owner`
-    /// until `leaseUntil`, counts the attempt, and returns it.
-    func claimNext(now: Int64, owner: String, leaseUntil: Int64) async throws -> AnalysisJob?
+    /// until `leaseUntil`, counts the attempt, and returns it. Organisations take turns: the due job of
+    /// the organisation with the fewest running jobs goes first, then the oldest. A job whose lease
+    /// expired after `maxClaims` claims (its worker died each time it ran it) is failed with
+    /// `crashed_repeatedly` instead of being run again.
+    func claimNext(now: Int64, owner: String, leaseUntil: Int64, maxClaims: Int) async throws -> AnalysisJob?
+    /// Deletes jobs that finished (succeeded or failed) before `before`, with their results; returns how many.
+    func deleteFinished(before: Int64) async throws -> Int
     /// Ends a job this owner holds: succeeded with a result, or failed with a failure.
     func finish(
         id: String, owner: String, status: AnalysisJob.Status, result: JSONValue?, failure: AnalysisJob.Failure?, now: Int64)
         async throws
     /// Puts a job this owner holds back in the queue, not to run before `notBefore`, keeping the last failure.
     func requeue(id: String, owner: String, notBefore: Int64, failure: AnalysisJob.Failure?, now: Int64) async throws
+}
+
+/// Caps on unfinished (queued or running) jobs, checked when a job is submitted.
+public struct JobQueueLimits: Sendable, Equatable {
+    public var perUser = 20
+    public var perOrganization = 200
+
+    public init(perUser: Int = 20, perOrganization: Int = 200) {
+        self.perUser = perUser
+        self.perOrganization = perOrganization
+    }
+
+    /// The answer when a cap is reached.
+    public static func exceeded(_ what: String, limit: Int) -> VigilError {
+        VigilError(
+            .rateLimited, code: "too_many_jobs",
+            message: "\(what) already has \(limit) unfinished analyses; wait for some to finish", retryAfterSeconds: 30)
+    }
 }

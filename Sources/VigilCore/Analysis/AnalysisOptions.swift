@@ -20,16 +20,32 @@ public enum AnalysisOptions {
         }
         guard !members.isEmpty else { return result }
         var settings = ActigraphyParameters.json(ActigraphySettings())
-        for (key, value) in members {
-            guard settings[key] != nil else {
+        for (key, value) in members.sorted(by: { $0.key < $1.key }) {
+            guard let current = settings[key] else {
                 throw invalid("unknown option \(key); options are include_scoring and the settings of an actigraphy report's parameters")
             }
-            settings.set(value, at: [key][...])
+            // A nested group (roenneberg) takes only its own keys, each replacing the default.
+            if case .object(let defaults) = current {
+                guard case .object(let given) = value else { throw invalid("options.\(key) must be an object") }
+                for nested in given.keys.sorted() where defaults[nested] == nil {
+                    throw invalid("unknown option \(key).\(nested); \(key) takes: \(defaults.keys.sorted().joined(separator: ", "))")
+                }
+                for (nested, nestedValue) in given { settings.set(nestedValue, at: [key, nested][...]) }
+            } else {
+                settings.set(value, at: [key][...])
+            }
         }
         do {
             result.settings = try JSONDecoder().decode(ActigraphySettings.self, from: Data(settings.canonicalJSON.utf8))
         } catch {
             throw invalid("the actigraphy settings in options are not valid")
+        }
+        let problems = result.settings.rangeProblems
+        guard problems.isEmpty else {
+            let details = problems.map { ErrorDetail(index: nil, field: "options.\($0.name)", reason: "\($0.name) \($0.reason)") }
+            throw VigilError(
+                .validation, code: "validation_failed",
+                message: problems.count == 1 ? details[0].reason : "\(problems.count) options are out of range", details: details)
         }
         return result
     }

@@ -11,13 +11,16 @@ public struct AnalysisService: Sendable {
     public let breaker: CircuitBreaker
     /// Called after a job is stored, to wake the worker.
     public let submitted: @Sendable () -> Void
+    /// Caps on unfinished jobs per user and per organisation.
+    public let limits: JobQueueLimits
     static let resourceType = "Observation"
 
     public init(
         jobs: any AnalysisJobRepository, access: AccessControl, modelConfigured: Bool, cohortConfigured: Bool, breaker: CircuitBreaker,
-        submitted: @escaping @Sendable () -> Void = {}
+        limits: JobQueueLimits = JobQueueLimits(), submitted: @escaping @Sendable () -> Void = {}
     ) {
         self.jobs = jobs
+        self.limits = limits
         self.access = access
         self.modelConfigured = modelConfigured
         self.cohortConfigured = cohortConfigured
@@ -65,7 +68,8 @@ public struct AnalysisService: Sendable {
         try await jobs.create(
             job,
             audit: request.event(
-                .analysisCreate, resourceType: Self.resourceType, subject: subject.value, count: 1, outcome: .success, at: now))
+                .analysisCreate, resourceType: Self.resourceType, subject: subject.value, count: 1, outcome: .success, at: now),
+            limits: limits)
         submitted()
         return job
     }
@@ -102,6 +106,12 @@ public struct AnalysisService: Sendable {
             }
         }
         if let from = bounds[0], let to = bounds[1], to.microseconds <= from.microseconds { throw invalid("to", "to must be after from") }
+        if let from = bounds[0], let to = bounds[1], to.microseconds - from.microseconds > ActigraphyWindow.maximumDays * 86_400_000_000 {
+            throw invalid("to", "from and to may be at most \(ActigraphyWindow.maximumDays) days apart")
+        }
+        for key in members.keys.sorted() where !["kind", "from", "to", "options"].contains(key) {
+            throw invalid(key, "unknown field \(key); an analysis takes kind, from, to and options")
+        }
         let options = members["options"] ?? .object([:])
         guard case .object = options else { throw invalid("options", "options must be an object") }
         return (kind, bounds[0], bounds[1], options)

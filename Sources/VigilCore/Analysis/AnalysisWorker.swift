@@ -68,7 +68,7 @@ public actor AnalysisWorker<Repository: SampleRepository> {
     func claim() async -> AnalysisJob? {
         let now = clock.nowMicros
         do {
-            return try await jobs.claimNext(now: now, owner: owner, leaseUntil: now + leaseMicros)
+            return try await jobs.claimNext(now: now, owner: owner, leaseUntil: now + leaseMicros, maxClaims: retry.maxAttempts)
         } catch is CancellationError {
             return nil
         } catch {

@@ -52,7 +52,10 @@ public struct RealtimeSession: Sendable {
         // Sequences in the ring are contiguous, so the offset is arithmetic rather than a search.
         let oldest = history[0].sequence
         guard sequence >= oldest else { return history.suffix(from: 0) }
-        return history.suffix(from: Int(sequence - oldest + 1))
+        // A client's sequence can be anything up to UInt64.max: compare before converting.
+        let skipped = sequence - oldest
+        guard skipped < UInt64(history.count) else { return [] }
+        return history.suffix(from: Int(skipped) + 1)
     }
 
     /// When the session expires if nothing more happens: the earlier of its TTL and its idle deadline.
