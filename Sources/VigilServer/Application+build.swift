@@ -23,7 +23,9 @@ public func buildApplication(
     var app = Application(
         router: buildRouter(services, store: store),
         server: HTTPServerBuilder { [stream = services.stream] responder in
-            StreamHTTPChannel(responder: responder, endpoint: stream, idleTimeout: .seconds(75))
+            StreamHTTPChannel(
+                responder: responder, endpoint: stream, idleTimeout: .nanoseconds(config.http.keepAliveTimeout.nanoseconds),
+                edgeLimits: config.http)
         },
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Vigil"),
         services: [

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import VigilCore
 
 /// Everything a Vigil process is configured with, validated before anything starts.
@@ -31,6 +32,8 @@ public struct VigilConfig: Sendable {
     /// How often the summary of a minute of refused requests that ended without a later refusal is
     /// written (it is written with the next refusal otherwise, and at shutdown in any case).
     public var auditSummaryInterval = Duration.seconds(60)
+    /// How long a client may take to send a request's head and body, and to send the next request.
+    public var http = HTTPEdgeLimits()
 
     public init() {}
 
@@ -140,6 +143,9 @@ public struct VigilConfig: Sendable {
         if let seconds = try integer("VIGIL_STREAM_ACCESS_RECHECK", 1...3_600) {
             config.stream.accessRecheckInterval = Int64(seconds) * 1_000_000
         }
+        if let seconds = try integer("VIGIL_HTTP_HEAD_TIMEOUT", 1...300) { config.http.firstHeadTimeout = .seconds(Int64(seconds)) }
+        if let seconds = try integer("VIGIL_HTTP_BODY_TIMEOUT", 1...3_600) { config.http.bodyStallTimeout = .seconds(Int64(seconds)) }
+        if let seconds = try integer("VIGIL_HTTP_KEEPALIVE_TIMEOUT", 1...3_600) { config.http.keepAliveTimeout = .seconds(Int64(seconds)) }
         if let count = try integer("VIGIL_AUDIT_REJECTED_PER_MINUTE", 1...100_000) { config.auditRejectedPerMinute = count }
         if let level = value("VIGIL_SQLITE_SYNCHRONOUS") {
             guard ["FULL", "NORMAL", "EXTRA"].contains(level.uppercased()) else {

@@ -32,23 +32,34 @@ struct StreamHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     let responder: HTTPChannelHandler.Responder
     let endpoint: StreamEndpoint
     let idleTimeout: Duration
+    let edgeLimits: HTTPEdgeLimits
 
-    init(responder: @escaping HTTPChannelHandler.Responder, endpoint: StreamEndpoint, idleTimeout: Duration) {
+    init(
+        responder: @escaping HTTPChannelHandler.Responder, endpoint: StreamEndpoint, idleTimeout: Duration,
+        edgeLimits: HTTPEdgeLimits = HTTPEdgeLimits()
+    ) {
         self.responder = Self.upgradeAware(responder)
         self.endpoint = endpoint
         self.idleTimeout = idleTimeout
+        self.edgeLimits = edgeLimits
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let decision = NIOLoopBoundBox<Result<StreamEndpoint.Decision, VigilError>?>(nil, eventLoop: channel.eventLoop)
+            let edgeGuard = NIOLoopBound(HTTPEdgeGuard(limits: edgeLimits), eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: endpoint.limits.maxAudioFrameBytes,
                 shouldUpgrade: { [endpoint] channel, head in
                     let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
                     promise.completeWithTask {
                         let decided = await endpoint.decide(head, channel: channel)
-                        try await channel.eventLoop.submit { decision.value = decided }.get()
+                        try await channel.eventLoop.submit {
+                            decision.value = decided
+                            // Before NIO removes the decoder (which forwards bytes that followed the request as
+                            // raw bytes): from here on the guard passes everything through.
+                            if case .success = decided { edgeGuard.value.upgraded() }
+                        }.get()
                         guard case .success = decided else { return nil }
                         return [:]
                     }
@@ -56,6 +67,7 @@ struct StreamHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 },
                 upgradePipelineHandler: { [endpoint] channel, _ in
                     channel.eventLoop.makeCompletedFuture {
+                        edgeGuard.value.upgraded()
                         guard case .success(let decided)? = decision.value else { throw ChannelError.inappropriateOperationForState }
                         try endpoint.accept(channel, decision: decided)
                         return UpgradeResult.websocket
@@ -77,10 +89,13 @@ struct StreamHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 })
             var pipeline = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(upgradeConfiguration: configuration)
             pipeline.enablePipelining = false
-            pipeline.enableErrorHandling = false
+            pipeline.enableErrorHandling = false  // HTTPEdgeGuard answers parser errors, in the API's error shape
             pipeline.enableResponseHeaderValidation = false
             pipeline.decoderConfiguration.maxHeaderFieldCount = 1_000  // Hummingbird's limit
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+            // The guard sits right after the decoder; an upgrade turns it into a pass-through before any frame flows.
+            let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try channel.pipeline.syncOperations.addHandler(edgeGuard.value, position: .after(decoder))
             return Value(upgradeResult: result, channel: channel)
         }
     }
