@@ -158,6 +158,21 @@ public struct AuditChainVerifier: Sendable {
         }
     }
 
+    /// Whether the head's signature was checked and found valid (`false` without a key).
+    public private(set) var headSignatureValid = false
+
+    /// Checks the stored head's signature (with a key configured): a missing or wrong one means the head,
+    /// and so the chain, was rewritten by someone without the key.
+    public mutating func checkHeadSignature(_ check: AuditHeadSigner.Check) {
+        guard firstBreak == nil else { return }
+        switch check {
+        case .valid: headSignatureValid = true
+        case .missing: fail(at: count, "the chain head is not signed (written without VIGIL_AUDIT_KEY, or rewritten)")
+        case .otherKey(let id): fail(at: count, "the chain head is signed with another key (key id \(id))")
+        case .invalid: fail(at: count, "the chain head's signature does not match (the chain was rewritten)")
+        }
+    }
+
     private mutating func fail(at sequence: Int64, _ reason: String) {
         firstBreak = Break(organization: organization, sequence: sequence, reason: reason)
     }

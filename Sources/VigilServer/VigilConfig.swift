@@ -19,6 +19,9 @@ public struct VigilConfig: Sendable {
     /// HS256 signing secret for access tokens (≥ 32 bytes). `nil`: see ``SigningKey``.
     public var jwtSecret: [UInt8]?
     public var jwtSecretFile: String?
+    /// Key signing the audit chain heads (≥ 32 bytes), kept outside the database. `nil`: see ``AuditKey``.
+    public var auditKey: [UInt8]?
+    public var auditKeyFile: String?
     public var auth = AuthSettings()
     public var sqliteSynchronous = "FULL"
     public var logLevel = Logger.Level.info
@@ -116,6 +119,11 @@ public struct VigilConfig: Sendable {
             config.jwtSecret = Array(secret.utf8)
         }
         config.jwtSecretFile = value("VIGIL_JWT_SECRET_FILE")
+        if let secret = value("VIGIL_AUDIT_KEY") {
+            guard secret.utf8.count >= 32 else { throw Invalid(description: "VIGIL_AUDIT_KEY must be at least 32 bytes") }
+            config.auditKey = Array(secret.utf8)
+        }
+        config.auditKeyFile = value("VIGIL_AUDIT_KEY_FILE")
         if let cost = try integer("VIGIL_BCRYPT_COST", 4...31) { config.auth.bcryptCost = UInt8(cost) }
         if let count = try integer("VIGIL_LOGIN_FREE_FAILURES_PER_ACCOUNT", 1...1_000) { config.auth.login.freeFailuresPerAccount = count }
         if let count = try integer("VIGIL_LOGIN_FREE_FAILURES_PER_ADDRESS", 1...1_000_000) { config.auth.login.freeFailuresPerAddress = count }
@@ -165,6 +173,10 @@ public struct VigilConfig: Sendable {
                     description: "production mode needs a signing key: set VIGIL_JWT_SECRET (≥ 32 bytes) or VIGIL_JWT_SECRET_FILE")
             }
             guard config.auth.bcryptCost >= 10 else { throw Invalid(description: "production mode needs VIGIL_BCRYPT_COST ≥ 10") }
+            guard config.auditKey != nil || config.auditKeyFile != nil else {
+                throw Invalid(
+                    description: "production mode needs an audit key kept outside the database: set VIGIL_AUDIT_KEY (≥ 32 bytes) or VIGIL_AUDIT_KEY_FILE")
+            }
         }
         return config
     }

@@ -118,6 +118,9 @@ public struct Migrator: Sendable {
                 "CREATE INDEX analysis_jobs_finished ON analysis_jobs (status, updated_at)",
             ]
         },
+        Migration(version: 7, name: "signed audit chain heads") { _ in
+            ["ALTER TABLE audit_heads ADD COLUMN signature TEXT"]
+        },
     ]
 
     /// The newest schema version this build knows.

@@ -24,10 +24,10 @@ extension SQLAuditLog {
             }
         }
         let heads = try await driver.read { db in
-            try await db.raw("SELECT organization, seq, hash FROM audit_heads").all().map {
+            try await db.raw("SELECT organization, seq, hash, signature FROM audit_heads").all().map {
                 (
                     try $0.decode(column: "organization", as: String.self), try $0.decode(column: "seq", as: Int64.self),
-                    try $0.decode(column: "hash", as: String.self)
+                    try $0.decode(column: "hash", as: String.self), try $0.decode(column: "signature", as: String?.self)
                 )
             }
         }
@@ -41,10 +41,62 @@ extension SQLAuditLog {
                 organization, upTo: head?.1, pageSize: max(1, pageSize), pagesAhead: max(1, pagesAhead), direct: readingSQLiteDirectly,
                 into: &verifier)
             verifier.finish(recordedHead: head.map { ($0.1, $0.2) })
+            if let signer = self.heads.signer, let head, head.1 > 0 {
+                verifier.checkHeadSignature(signer.check(head.3, organization: organization, sequence: head.1, hash: head.2))
+            }
             results.append(verifier)
         }
         return results
     }
+
+    /// The stored hash of one event, or `nil` when there is no such event (for checking anchored heads).
+    public func eventHash(organization: String, sequence: Int64) async throws -> String? {
+        try await driver.read { db in
+            try await db.raw("SELECT hash FROM audit_events WHERE organization = \(bind: organization) AND seq = \(bind: sequence)")
+                .first()?.decode(column: "hash", as: String.self)
+        }
+    }
+
+    /// Every organisation's head as stored, with its signature (what `vigil audit anchor` prints).
+    public func storedHeads() async throws -> [(organization: String, sequence: Int64, hash: String, signature: String?)] {
+        try await driver.read { db in
+            try await db.raw("SELECT organization, seq, hash, signature FROM audit_heads ORDER BY organization").all().map {
+                (
+                    try $0.decode(column: "organization", as: String.self), try $0.decode(column: "seq", as: Int64.self),
+                    try $0.decode(column: "hash", as: String.self), try $0.decode(column: "signature", as: String?.self)
+                )
+            }
+        }
+    }
+
+    /// Verifies every chain and signs the head of each intact one with the store's key; returns what was
+    /// done per organisation ("signed" or "not signed (broken: …)").
+    public func signIntactHeads() async throws -> [(String, String)] {
+        guard let signer = heads.signer else { return [] }
+        var outcomes = [(String, String)]()
+        for chain in try await verify() where chain.count > 0 {
+            // Only a head that is unsigned or signed with a former key is (re)signed; never a forged or broken chain.
+            if let failure = chain.firstBreak,
+                !(failure.reason.hasPrefix("the chain head is not signed") || failure.reason.hasPrefix("the chain head is signed with another key"))
+            {
+                outcomes.append((chain.organization, "not signed (broken: \(failure.reason))"))
+                continue
+            }
+            try await driver.write { db in
+                try await db.raw(
+                    """
+                    UPDATE audit_heads SET signature = \(bind: signer.sign(organization: chain.organization, sequence: chain.count, hash: chain.headHash))
+                    WHERE organization = \(bind: chain.organization) AND seq = \(bind: chain.count) AND hash = \(bind: chain.headHash)
+                    """
+                ).run()
+            }
+            outcomes.append((chain.organization, "signed"))
+        }
+        return outcomes
+    }
+
+    /// Whether heads are signed and checked (a key was given to the store).
+    public var signsHeads: Bool { heads.signer != nil }
 
     /// What the links between stored events need, each event's content already checked against its hash.
     struct CheckedLink: Sendable {

@@ -42,8 +42,11 @@ public struct SQLAuditLog: Sendable {
                 chained = AuditChain.link(batch, after: cached)
                 let last = chained[chained.count - 1]
                 let moved = try await WriteTransaction.execute(
-                    "UPDATE audit_heads SET seq = ?, hash = ? WHERE organization = ? AND seq = ? AND hash = ? RETURNING seq",
-                    [.integer(last.sequence), .text(last.hash), .text(organization), .integer(cached.sequence), .text(cached.hash)]
+                    "UPDATE audit_heads SET seq = ?, hash = ?, signature = ? WHERE organization = ? AND seq = ? AND hash = ? RETURNING seq",
+                    [
+                        .integer(last.sequence), .text(last.hash), heads.signature(organization, last), .text(organization),
+                        .integer(cached.sequence), .text(cached.hash),
+                    ]
                 )
                 if moved.isEmpty { chained = [] }
             }
@@ -51,8 +54,8 @@ public struct SQLAuditLog: Sendable {
                 chained = AuditChain.link(batch, after: try await lockHead(organization, on: db, engine: engine))
                 let last = chained[chained.count - 1]
                 _ = try await WriteTransaction.execute(
-                    "UPDATE audit_heads SET seq = ?, hash = ? WHERE organization = ?",
-                    [.integer(last.sequence), .text(last.hash), .text(organization)]
+                    "UPDATE audit_heads SET seq = ?, hash = ?, signature = ? WHERE organization = ?",
+                    [.integer(last.sequence), .text(last.hash), heads.signature(organization, last), .text(organization)]
                 )
             }
             for start in stride(from: 0, to: chained.count, by: rowsPerStatement) {
@@ -146,8 +149,20 @@ extension SQLAuditLog: AuditRepository {
 /// The chain head this process last wrote, per organisation: lets an append skip reading the head.
 /// Never trusted blindly — the conditional `UPDATE` in ``SQLAuditLog/append(_:on:engine:heads:)``
 /// checks it against the stored head.
+///
+/// It also carries the head signer: every head written is signed with it (`NULL` without a key).
 final class AuditHeadCache: Sendable {
     private let heads = NIOLockedValueBox([String: (sequence: Int64, hash: String)]())
+    let signer: AuditHeadSigner?
+
+    init(signer: AuditHeadSigner? = nil) {
+        self.signer = signer
+    }
+
+    /// The signature of a new head, as a bind.
+    func signature(_ organization: String, _ head: ChainedAuditEvent) -> FastBind {
+        signer.map { .text($0.sign(organization: organization, sequence: head.sequence, hash: head.hash)) } ?? .null
+    }
 
     subscript(organization: String) -> (sequence: Int64, hash: String)? {
         get { heads.withLockedValue { $0[organization] } }

@@ -21,26 +21,31 @@ public final class VigilStore: Service {
     /// A redacted form of the URL, safe for logs.
     public let description: String
 
-    public static func open(url: String, sqliteSynchronous: String = "FULL", logger: Logger) async throws -> VigilStore {
+    /// `auditKey` signs every audit chain head written (see ``AuditHeadSigner``); without it heads are unsigned.
+    public static func open(
+        url: String, sqliteSynchronous: String = "FULL", auditKey: [UInt8]? = nil, logger: Logger
+    ) async throws -> VigilStore {
+        let signer = auditKey.map(AuditHeadSigner.init(key:))
         if url.hasPrefix("sqlite:") {
             var path = String(url.dropFirst("sqlite:".count))
             if path.hasPrefix("//") { path = String(path.dropFirst(2)) }
             guard !path.isEmpty else { throw StorageError.invalidDatabaseURL("expected sqlite:PATH") }
             let driver = try await SQLiteDriver.open(path: path, synchronous: sqliteSynchronous, logger: logger)
-            return VigilStore(driver: driver, description: "sqlite:\(path) (synchronous=\(sqliteSynchronous.uppercased()))")
+            return VigilStore(
+                driver: driver, description: "sqlite:\(path) (synchronous=\(sqliteSynchronous.uppercased()))", signer: signer)
         }
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
             let driver = try PostgresDriver(url: url, logger: logger)
             var redacted = URLComponents(string: url)
             if redacted?.password != nil { redacted?.password = "***" }
-            return VigilStore(driver: driver, description: redacted?.string ?? "postgres")
+            return VigilStore(driver: driver, description: redacted?.string ?? "postgres", signer: signer)
         }
         throw StorageError.invalidDatabaseURL("expected sqlite:PATH or postgres://user:password@host:port/database")
     }
 
-    init(driver: any DatabaseDriver, description: String) {
+    init(driver: any DatabaseDriver, description: String, signer: AuditHeadSigner? = nil) {
         self.driver = driver
-        let heads = AuditHeadCache()
+        let heads = AuditHeadCache(signer: signer)
         self.samples = SQLSampleRepository(driver: driver, heads: heads, events: sampleEventSignal)
         self.sampleEvents = SampleEventLog(driver: driver, signal: sampleEventSignal)
         self.sessionAudio = SessionAudioBus(driver: driver)

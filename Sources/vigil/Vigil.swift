@@ -42,7 +42,14 @@ struct DatabaseOptions: ParsableArguments {
                 atPath: config.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: config.dataDirectory)
         }
-        return try await VigilStore.open(url: config.resolvedDatabaseURL, sqliteSynchronous: config.sqliteSynchronous, logger: logger)
+        let auditKey: [UInt8]?
+        do {
+            auditKey = try AuditKey.resolve(config, logger: logger)
+        } catch let invalid as VigilConfig.Invalid {
+            throw ValidationError("configuration: \(invalid.description)")
+        }
+        return try await VigilStore.open(
+            url: config.resolvedDatabaseURL, sqliteSynchronous: config.sqliteSynchronous, auditKey: auditKey, logger: logger)
     }
 }
 

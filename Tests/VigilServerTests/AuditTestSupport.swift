@@ -60,7 +60,8 @@ enum VigilBinary {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        // Test mode unless a test asks otherwise: development would generate keys in the working directory.
+        process.environment = ProcessInfo.processInfo.environment.merging(["VIGIL_ENV": "test"]) { $1 }.merging(environment) { $1 }
         let pipe = Pipe()
         if captureErrors {
             process.standardOutput = FileHandle.nullDevice
@@ -84,7 +85,8 @@ enum VigilBinary {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        // Test mode unless a test asks otherwise: development would generate keys in the working directory.
+        process.environment = ProcessInfo.processInfo.environment.merging(["VIGIL_ENV": "test"]) { $1 }.merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

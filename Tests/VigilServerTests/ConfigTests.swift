@@ -51,6 +51,11 @@ struct ConfigTests {
                 ["VIGIL_ENV": "production", "VIGIL_JWT_SECRET": String(repeating: "k", count: 32), "VIGIL_BCRYPT_COST": "8"],
                 "VIGIL_BCRYPT_COST"
             ),
+            (["VIGIL_ENV": "production", "VIGIL_JWT_SECRET": String(repeating: "k", count: 32)], "VIGIL_AUDIT_KEY"),
+            (["VIGIL_AUDIT_KEY": "short"], "VIGIL_AUDIT_KEY"),
+            (["VIGIL_HTTP_HEAD_TIMEOUT": "0"], "VIGIL_HTTP_HEAD_TIMEOUT"),
+            (["VIGIL_LOGIN_FREE_FAILURES_PER_ACCOUNT": "-1"], "VIGIL_LOGIN_FREE_FAILURES_PER_ACCOUNT"),
+            (["VIGIL_ANALYSIS_MAX_QUEUED_PER_USER": "1e9"], "VIGIL_ANALYSIS_MAX_QUEUED_PER_USER"),
         ])
     func refusals(environment: [String: String], mentions: String) {
         do {
