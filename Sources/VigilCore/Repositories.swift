@@ -71,8 +71,12 @@ public protocol LoginRepository: Sendable {
     func createLogin(id: String, userID: String, refreshTokenHash: String, now: Int64, refreshExpiresAt: Int64) async throws
     /// The caller behind a live login, with the user's current role and organisation.
     func identity(loginID: String, userID: String) async throws -> Identity?
-    /// Spends `refreshTokenHash` and stores `newHash` for the same login, atomically.
-    func rotate(refreshTokenHash: String, newHash: String, now: Int64, refreshExpiresAt: Int64) async throws -> RefreshOutcome
+    /// Spends `refreshTokenHash` and stores `newHash` for the same login, atomically. A login older than
+    /// `maxLoginSeconds` is over: its refresh token is `.invalid` (a login has an absolute lifetime), and the
+    /// new token never outlives the login.
+    func rotate(
+        refreshTokenHash: String, newHash: String, now: Int64, refreshExpiresAt: Int64, maxLoginSeconds: Int64
+    ) async throws -> RefreshOutcome
     /// Ends the login the token belongs to (spent or not) and returns its owner; unknown tokens give `nil`.
     func revokeLogin(refreshTokenHash: String, now: Int64) async throws -> Identity?
 }

@@ -8,6 +8,9 @@ import VigilCore
 public struct AuthSettings: Sendable {
     public var accessTokenSeconds: Int64 = 900
     public var refreshTokenSeconds: Int64 = 30 * 24 * 3600
+    /// A login's absolute lifetime: refreshing never extends it past this many seconds after the password
+    /// was given (`VIGIL_LOGIN_MAX_LIFETIME`, default 30 days).
+    public var maxLoginSeconds: Int64 = 30 * 24 * 3600
     /// bcrypt cost (log2 rounds); 12 takes ~0.25 s per check on one core.
     public var bcryptCost: UInt8 = 12
     /// Growing delays after failed logins and the bound on concurrent password hashing.
@@ -127,7 +130,7 @@ public final class AuthService: Sendable {
             userID: user.id,
             refreshTokenHash: Self.hash(refresh),
             now: issuedAt,
-            refreshExpiresAt: issuedAt + settings.refreshTokenSeconds
+            refreshExpiresAt: issuedAt + min(settings.refreshTokenSeconds, settings.maxLoginSeconds)
         )
         let identity = Identity(
             userID: user.id, username: user.username, role: user.role, organization: user.organization, loginID: loginID)
@@ -158,7 +161,8 @@ public final class AuthService: Sendable {
             refreshTokenHash: Self.hash(token),
             newHash: Self.hash(refresh),
             now: issuedAt,
-            refreshExpiresAt: issuedAt + settings.refreshTokenSeconds
+            refreshExpiresAt: issuedAt + settings.refreshTokenSeconds,
+            maxLoginSeconds: settings.maxLoginSeconds
         )
         guard case .rotated(let identity) = outcome else {
             var owner: Identity?

@@ -132,6 +132,7 @@ public struct VigilConfig: Sendable {
         if let count = try integer("VIGIL_PASSWORD_HASH_QUEUE", 0...100_000) { config.auth.login.hashQueueLength = count }
         if let ttl = try integer("VIGIL_ACCESS_TOKEN_TTL", 60...86_400) { config.auth.accessTokenSeconds = Int64(ttl) }
         if let ttl = try integer("VIGIL_REFRESH_TOKEN_TTL", 300...31_536_000) { config.auth.refreshTokenSeconds = Int64(ttl) }
+        if let seconds = try integer("VIGIL_LOGIN_MAX_LIFETIME", 300...31_536_000) { config.auth.maxLoginSeconds = Int64(seconds) }
         if let seconds = try integer("VIGIL_STARTUP_TIMEOUT", 1...3600) { config.startupTimeout = .seconds(seconds) }
         config.analysis.patModelPath = value("VIGIL_PAT_MODEL")
         config.analysis.patCohortPath = value("VIGIL_PAT_COHORT")

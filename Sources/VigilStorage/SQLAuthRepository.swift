@@ -101,20 +101,23 @@ public struct SQLAuthRepository: UserRepository, LoginRepository {
         )
     }
 
-    public func rotate(refreshTokenHash: String, newHash: String, now: Int64, refreshExpiresAt: Int64) async throws -> RefreshOutcome {
+    public func rotate(
+        refreshTokenHash: String, newHash: String, now: Int64, refreshExpiresAt: Int64, maxLoginSeconds: Int64
+    ) async throws -> RefreshOutcome {
         let (outcome, cursor) = try await driver.write { [engine = driver.engine] db -> (RefreshOutcome, Int64?) in
             // Of two concurrent refreshes with one token, the second finds `used_at` set: that is reuse.
             let spent = try await db.raw(
                 """
                 UPDATE refresh_tokens SET used_at = \(bind: now)
                 WHERE token_hash = \(bind: refreshTokenHash) AND used_at IS NULL AND expires_at > \(bind: now)
+                  AND login_id IN (SELECT id FROM logins WHERE created_at > \(bind: now - maxLoginSeconds))
                 RETURNING login_id
                 """
             ).first()
             if let spent {
                 let loginID = try spent.decode(column: "login_id", as: String.self)
                 guard
-                    let userRow = try await db.raw("SELECT user_id FROM logins WHERE id = \(bind: loginID)").first(),
+                    let userRow = try await db.raw("SELECT user_id, created_at FROM logins WHERE id = \(bind: loginID)").first(),
                     let identity = try await Self.identity(
                         loginID: loginID,
                         userID: try userRow.decode(column: "user_id", as: String.self),
@@ -124,7 +127,8 @@ public struct SQLAuthRepository: UserRepository, LoginRepository {
                 try await db.raw(
                     """
                     INSERT INTO refresh_tokens (token_hash, login_id, issued_at, expires_at)
-                    VALUES (\(bind: newHash), \(bind: loginID), \(bind: now), \(bind: refreshExpiresAt))
+                    VALUES (\(bind: newHash), \(bind: loginID), \(bind: now),
+                      \(bind: min(refreshExpiresAt, try userRow.decode(column: "created_at", as: Int64.self) + maxLoginSeconds)))
                     """
                 ).run()
                 return (.rotated(identity), nil)

@@ -218,6 +218,34 @@ struct HostileInputTests {
         }
     }
 
+    @Test("a login has an absolute lifetime: refreshing cannot extend it", arguments: Backend.all)
+    func absoluteLoginLifetime(backend: Backend) async throws {
+        let clock = ManualWallClock()
+        try await TestApp.run(
+            backend,
+            configure: {
+                $0.auth.refreshTokenSeconds = 3_600
+                $0.auth.maxLoginSeconds = 7_200
+            }, now: { clock.now }
+        ) { app in
+            let user = try await app.addUser(.patient)
+            var refresh = try await app.login(user.name, user.password).refreshToken
+            // Refreshing every 50 minutes keeps the login alive only until two hours after the password.
+            for step in 1...3 {
+                clock.advance(seconds: 3_000)
+                let response = try await app.post("/v1/auth/refresh", json: #"{"refresh_token":"\#(refresh)"}"#)
+                if step < 3 {
+                    #expect(response.status == .ok, "refresh \(step)")
+                    refresh = try JSONDecoder().decode(TokenPair.self, from: Data(buffer: response.body)).refreshToken
+                } else {
+                    #expect(response.status == .unauthorized, "refresh 150 minutes after login")
+                }
+            }
+            // A new password login starts a new lifetime.
+            #expect(try await app.post("/v1/auth/token", json: #"{"username":"\#(user.name)","password":"\#(user.password)"}"#).status == .ok)
+        }
+    }
+
     @Test("an admin cannot grant itself access, directly or through a care team it is in", arguments: Backend.all)
     func adminSelfGrant(backend: Backend) async throws {
         try await TestApp.run(backend) { app in
