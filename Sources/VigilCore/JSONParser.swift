@@ -54,11 +54,14 @@ public struct JSONParser {
         return SyntaxError(reason: reason, offset: offset, line: line, column: offset - lineStart + 1)
     }
 
-    private func describeCurrent() -> String {
-        guard index < bytes.count else { return "unexpected end of input" }
+    private func describeCurrent() -> String { "unexpected " + describeFound() }
+
+    /// The current byte in words (`character 'x'`, `byte 0x1f`, `end of input`).
+    private func describeFound() -> String {
+        guard index < bytes.count else { return "end of input" }
         let byte = bytes[index]
-        if byte >= 0x20 && byte < 0x7F { return "unexpected character '\(Character(Unicode.Scalar(byte)))'" }
-        return "unexpected byte 0x\(String(byte, radix: 16))"
+        if byte >= 0x20 && byte < 0x7F { return "character '\(Character(Unicode.Scalar(byte)))'" }
+        return "byte 0x\(String(byte, radix: 16))"
     }
 
     private mutating func skipWhitespace() {
@@ -114,7 +117,7 @@ public struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
                 throw error(
                     index < bytes.count
-                        ? "expected a string key, found \(describeCurrent().replacingOccurrences(of: "unexpected ", with: ""))"
+                        ? "expected a string key, found \(describeFound())"
                         : "unexpected end of input")
             }
             let key = try parseString()
@@ -133,7 +136,7 @@ public struct JSONParser {
                 return .object(members)
             } else {
                 throw error(
-                    "expected ',' or '}' in an object, found \(describeCurrent().replacingOccurrences(of: "unexpected ", with: ""))")
+                    "expected ',' or '}' in an object, found \(describeFound())")
             }
         }
     }
@@ -160,7 +163,7 @@ public struct JSONParser {
                 depth -= 1
                 return .array(items)
             } else {
-                throw error("expected ',' or ']' in an array, found \(describeCurrent().replacingOccurrences(of: "unexpected ", with: ""))")
+                throw error("expected ',' or ']' in an array, found \(describeFound())")
             }
         }
     }
