@@ -2,6 +2,7 @@
 // Benchmarks live in their own package so that `swift test` in the main package stays lean.
 // Run: cd Benchmarks && swift package benchmark
 // Audit targets, median of repeated runs: swift build -c release --product AuditTiming && .build/release/AuditTiming
+// Parser time per byte, 1 KB to 8 MB: swift build -c release --product ParserScaling && .build/release/ParserScaling
 import PackageDescription
 
 let package = Package(
@@ -30,6 +31,12 @@ let package = Package(
                 .product(name: "VigilStorage", package: "Vigil"),
             ],
             path: "Benchmarks/AuditTiming"
+        ),
+        // Time per byte of the request parsers on pathological inputs, 1 KB to 8 MB (linear time shows flat).
+        .executableTarget(
+            name: "ParserScaling",
+            dependencies: [.product(name: "VigilCore", package: "Vigil")],
+            path: "Benchmarks/ParserScaling"
         ),
     ],
     swiftLanguageModes: [.v6]

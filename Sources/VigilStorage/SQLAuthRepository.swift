@@ -19,18 +19,20 @@ public struct SQLAuthRepository: UserRepository, LoginRepository {
     }
 
     static func insertUser(_ user: UserRecord, on db: any SQLDatabase) async throws {
-        let taken = try await db.raw("SELECT id FROM users WHERE username = \(bind: user.username.value)").first()
-        guard taken == nil else {
-            throw VigilError(.conflict, code: "conflict", message: "username \(user.username) is taken")
-        }
         let now = Int64(Date().timeIntervalSince1970)
-        try await db.raw(
+        // One statement, so two concurrent creations of one name give one user and one 409 (never a 500
+        // from the unique index). The answer does not say which organisation holds the name.
+        let inserted = try await db.raw(
             """
             INSERT INTO users (id, username, password_hash, role, organization, created_at)
             VALUES (\(bind: user.id), \(bind: user.username.value), \(bind: user.passwordHash), \(bind: user.role.rawValue),
                     \(bind: user.organization), \(bind: now))
+            ON CONFLICT (username) DO NOTHING RETURNING id
             """
-        ).run()
+        ).first()
+        guard inserted != nil else {
+            throw VigilError(.conflict, code: "conflict", message: "username \(user.username) is not available")
+        }
     }
 
     public func user(named username: Username) async throws -> UserRecord? {
