@@ -35,6 +35,18 @@ struct ConfigTests {
         #expect(config.stream.eventRetention == 2 * 86_400_000_000)
     }
 
+    @Test("stream session limits come from their environment variables")
+    func streamLimits() throws {
+        let config = try VigilConfig.load(environment: [
+            "VIGIL_STREAM_MAX_SESSIONS_PER_USER": "6", "VIGIL_STREAM_MAX_SESSIONS_PER_SUBJECT": "7",
+            "VIGIL_STREAM_SESSION_HISTORY_BYTES": "100000",
+        ])
+        #expect(config.stream.maxSessionsPerUser == 6)
+        #expect(config.stream.maxSessionsPerSubject == 7)
+        #expect(config.stream.maxHistoryBytesPerSession == 100_000)
+        #expect(throws: VigilConfig.Invalid.self) { try VigilConfig.load(environment: ["VIGIL_STREAM_SESSION_HISTORY_BYTES": "10"]) }
+    }
+
     @Test(
         "every bad value is refused with a message naming it",
         arguments: [

@@ -23,8 +23,14 @@ public struct RealtimeLimits: Sendable, Equatable {
     public var sendBufferMessages = 256
     /// Live sessions per node; creating more answers `too_many_sessions`.
     public var maxSessionsPerNode = 1_000
+    /// Live sessions one user may have created (the first join creates a session); past it `too_many_sessions`.
+    public var maxSessionsPerUser = 20
+    /// Live sessions of one subject; past it `too_many_sessions`.
+    public var maxSessionsPerSubject = 10
     /// Messages kept per session (ring buffer; older ones are dropped).
     public var messagesKeptPerSession = 1_000
+    /// Bytes of text (and sender names) kept per session: the oldest messages are dropped past it, 1 MiB.
+    public var maxHistoryBytesPerSession = 1 << 20
     /// A session expires this long after creation, however active it is.
     public var sessionTTL: Int64 = 24 * 3_600 * microsecondsPerSecond
     /// A session expires after this long without messages or joins.
