@@ -136,6 +136,14 @@ public struct VigilConfig: Sendable {
         if let threshold = try integer("VIGIL_PAT_BREAKER_THRESHOLD", 1...1000) { config.analysis.breakerThreshold = threshold }
         if let seconds = try integer("VIGIL_PAT_BREAKER_COOLDOWN", 1...86_400) { config.analysis.breakerCooldownSeconds = seconds }
         if let count = try integer("VIGIL_STREAM_MAX_CONNECTIONS", 1...1_000_000) { config.stream.maxConnectionsPerNode = count }
+        if let count = try integer("VIGIL_STREAM_MAX_CONNECTIONS_PER_USER", 1...1_000_000) { config.stream.maxConnectionsPerUser = count }
+        if let count = try integer("VIGIL_STREAM_MAX_CONNECTIONS_PER_ADDRESS", 1...1_000_000) {
+            config.stream.maxConnectionsPerAddress = count
+        }
+        if let count = try integer("VIGIL_STREAM_MAX_UNAUTHENTICATED", 1...1_000_000) { config.stream.maxUnauthenticatedConnections = count }
+        if let count = try integer("VIGIL_STREAM_MAX_UNAUTHENTICATED_PER_ADDRESS", 1...1_000_000) {
+            config.stream.maxUnauthenticatedConnectionsPerAddress = count
+        }
         if let count = try integer("VIGIL_STREAM_MESSAGES_PER_MINUTE", 1...100_000) { config.stream.messagesPerMinute = count }
         if let count = try integer("VIGIL_STREAM_MAX_SESSIONS_PER_USER", 1...1_000_000) { config.stream.maxSessionsPerUser = count }
         if let count = try integer("VIGIL_STREAM_MAX_SESSIONS_PER_SUBJECT", 1...1_000_000) { config.stream.maxSessionsPerSubject = count }

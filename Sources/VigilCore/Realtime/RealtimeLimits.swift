@@ -8,6 +8,15 @@ public struct RealtimeLimits: Sendable, Equatable {
 
     /// Open WebSocket connections accepted per node; beyond it new connections get `server_busy`.
     public var maxConnectionsPerNode = 1_000
+    /// Open connections of one user on a node (several devices); past it `429 too_many_connections`, or a
+    /// close with 4030 when the user is known only from the `auth` message.
+    public var maxConnectionsPerUser = 10
+    /// Open connections from one client address on a node; past it `429 too_many_connections`.
+    public var maxConnectionsPerAddress = 50
+    /// Connections on a node that upgraded without an `Authorization` header and have not sent `auth` yet.
+    public var maxUnauthenticatedConnections = 64
+    /// Of those, from one client address.
+    public var maxUnauthenticatedConnectionsPerAddress = 8
     /// Largest accepted text frame, in bytes (100 KB).
     public var maxTextMessageBytes = 100 * 1_024
     /// Largest accepted binary audio frame including its header, in bytes (1 MB).

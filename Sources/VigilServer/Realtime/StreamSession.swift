@@ -33,6 +33,8 @@ final class StreamSession: Sendable {
     let id: Int
     let endpoint: StreamEndpoint
     let origin: AuditEvent.Origin
+    /// The connection's slot in the endpoint's ``ConnectionBudget``.
+    let slot: Int
     let channel: any Channel
     let connection = Mutex<StreamConnection?>(nil)
     let policing: Mutex<(messages: TokenBucket, audio: TokenBucket, abuse: AbusePolicy)>
@@ -52,8 +54,9 @@ final class StreamSession: Sendable {
         var closed = false
     }
 
-    init(id: Int, endpoint: StreamEndpoint, channel: any Channel, origin: AuditEvent.Origin) {
+    init(id: Int, endpoint: StreamEndpoint, channel: any Channel, origin: AuditEvent.Origin, slot: Int) {
         self.id = id
+        self.slot = slot
         self.endpoint = endpoint
         self.channel = channel
         self.origin = origin
@@ -165,6 +168,11 @@ final class StreamSession: Sendable {
 
     /// Registers an authenticated caller with the hub.
     func open(_ caller: Identity) async throws {
+        // Known only now for a socket that authenticated with its `auth` message (a header was counted at the upgrade).
+        if let refusal = endpoint.authenticate(slot: slot, as: caller.username.value) {
+            closeSocket(.tooManyConnections, refusal.message)
+            return
+        }
         let connection = try await StreamConnection.open(
             id: id, identity: caller, channel: channel, bufferLimit: limits.sendBufferMessages,
             requestClose: { [self] code, reason in closeSocket(code, reason) })

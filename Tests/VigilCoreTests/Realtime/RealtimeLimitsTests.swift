@@ -8,6 +8,10 @@ struct RealtimeLimitsTests {
         let limits = RealtimeLimits()
         let second = RealtimeLimits.microsecondsPerSecond
         #expect(limits.maxConnectionsPerNode == 1_000)
+        #expect(limits.maxConnectionsPerUser == 10)
+        #expect(limits.maxConnectionsPerAddress == 50)
+        #expect(limits.maxUnauthenticatedConnections == 64)
+        #expect(limits.maxUnauthenticatedConnectionsPerAddress == 8)
         #expect(limits.maxTextMessageBytes == 102_400)
         #expect(limits.maxAudioFrameBytes == 1_048_576)
         #expect(limits.messagesPerMinute == 60)
