@@ -45,6 +45,8 @@ actor StreamHub {
     let clock: any JobClock
     /// Live events held back per (connection, subject) while that subscription's replay runs.
     private var pending: [Int: [String: [SampleEvent]]] = [:]
+    /// Joins per (connection, session) whose audit event is not committed yet, with what they will be sent.
+    var joining: [Int: [String: JoinHold]] = [:]
     var counters = Counters()
 
     struct Counters: Sendable, Equatable {
@@ -206,6 +208,7 @@ actor StreamHub {
         _ = registry.unregister(connection.id)
         connections[connection.id] = nil
         pending[connection.id] = nil
+        joining[connection.id] = nil
         for session in leaving.sorted() { await record(.left, by: connection, in: session) }
     }
 

@@ -38,10 +38,29 @@ extension StreamSession {
         case .auth: try await refuse(.init(code: .invalidField, message: "already authenticated", field: "type", correlationID: id))
         case .sessionJoin(let session): try await join(connection, session: session, id: id)
         case .sessionLeave(let session): await hub.leave(connection, session: session)
-        case .text(let session, let text):
-            do { try await hub.post(text, from: connection, to: session) } catch {
-                try await refuse(Self.sessionError(error, id: id))
+        case .text(let session, let text): try await post(text, to: session, from: connection, id: id)
+        }
+    }
+
+    /// `text`: audited like a sample write — a `session.message` event committed in the message's own
+    /// transaction, and an `error` event (no message stored) when it is refused or fails.
+    func post(_ text: ChatText, to session: String, from connection: StreamConnection, id: String?) async throws {
+        let request = AccessRequest(identity: connection.identity, origin: origin)
+        let subject = session.firstIndex(of: ":").map { String(session[..<$0]) } ?? session
+        func event(_ count: Int, _ outcome: AuditEvent.Outcome) -> AuditEvent {
+            request.event(
+                .sessionMessage, resourceType: "Communication", subject: subject, count: count, outcome: outcome,
+                at: endpoint.access.nowMicroseconds)
+        }
+        do {
+            try await hub.post(text, from: connection, to: session, audit: event(1, .success))
+        } catch {
+            do {
+                try await endpoint.access.audit.record(event(0, .error))
+            } catch {
+                endpoint.logger.error("auditing a refused chat message failed", metadata: ["error": "\(error)"])
             }
+            try await refuse(Self.sessionError(error, id: id))
         }
     }
 
@@ -59,20 +78,33 @@ extension StreamSession {
         } catch let error as VigilError where error.kind == .notFound {
             return try await refuse(refusal)
         }
-        let sent: Int
+        let kept: Int
         do {
-            sent = try await hub.join(connection, session: session, correlationID: id)
+            kept = try await hub.join(connection, session: session)
         } catch {
             return try await refuse(Self.sessionError(error, id: id))
         }
+        // As for `subscribe`: a revocation committed between the check above and the registration was drained
+        // without seeing this membership, so check once more, now that later ones will see it.
         guard await hub.check(connection.identity, subject.value) == .allowed else {
             await hub.revokeNow(connection, subject: subject.value)
             return
         }
-        try await endpoint.access.audit.record(
-            request.event(
-                .sessionJoin, resourceType: "Communication", subject: subject.value, count: sent, outcome: .success,
-                at: endpoint.access.nowMicroseconds))
+        // Durable before anything is sent: the event counts the kept messages the joiner is about to receive.
+        do {
+            try await endpoint.access.audit.record(
+                request.event(
+                    .sessionJoin, resourceType: "Communication", subject: subject.value, count: kept, outcome: .success,
+                    at: endpoint.access.nowMicroseconds))
+        } catch {
+            await hub.abandonJoin(connection, session: session)
+            return try await refuse(.init(code: .internal, message: "the join could not be audited; nothing was sent", correlationID: id))
+        }
+        do {
+            try await hub.finishJoin(connection, session: session, correlationID: id)
+        } catch {
+            try await refuse(Self.sessionError(error, id: id))
+        }
     }
 
     static func expired(_ since: Int64, id: String?) -> RealtimeProtocolError {
