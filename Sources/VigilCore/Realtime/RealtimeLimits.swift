@@ -53,6 +53,8 @@ public struct RealtimeLimits: Sendable, Equatable {
     public var eventPruneInterval: Int64 = 3_600 * microsecondsPerSecond
     /// How often the session service calls `SessionStore.cleanup(now:)`.
     public var sessionCleanupInterval: Int64 = 5 * 60 * microsecondsPerSecond
+    /// How often streams whose access token expired are closed (4001), µs.
+    public var tokenExpiryCheckInterval: Int64 = microsecondsPerSecond
     /// Time a connection without an Authorization header has to send its `auth` message.
     public var authTimeout: Int64 = 5 * microsecondsPerSecond
     /// Longest chat text, in Unicode scalars, after sanitisation.

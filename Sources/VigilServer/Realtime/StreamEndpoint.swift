@@ -49,6 +49,8 @@ final class StreamEndpoint: Sendable {
     /// What an accepted upgrade carries into the connection.
     struct Decision: Sendable {
         let identity: Identity?
+        /// When the header's token expires, on the hub's clock (µs).
+        let expiresAt: Int64
         let origin: AuditEvent.Origin
         /// The connection's slot in the budget (released when the channel closes).
         let slot: Int
@@ -69,13 +71,15 @@ final class StreamEndpoint: Sendable {
             requestID: "ws-" + UUID().uuidString.lowercased(), clientAddress: channel.remoteAddress?.ipAddress,
             userAgent: head.headers.first(name: "user-agent"))
         var identity: Identity?
+        var expiresAt: Int64 = 0
         if let header = head.headers.first(name: "authorization") {
             let token = header.count > 7 && header.prefix(7).lowercased() == "bearer " ? String(header.dropFirst(7)) : nil
-            guard let token, let caller = try? await auth.authenticate(bearer: token) else {
+            guard let token, let caller = try? await auth.authenticateWithLifetime(bearer: token) else {
                 await rejections.record(token: token, subject: nil, origin: origin)
                 return .failure(VigilError.invalidToken)
             }
-            identity = caller
+            identity = caller.identity
+            expiresAt = hub.clock.nowMicros + caller.lifetime
         }
         // The slot is taken in one step with the checks, and given back when the channel closes, however it closes.
         let admitted = state.withLock { state -> Result<Int, ConnectionBudget.Refusal> in
@@ -91,7 +95,7 @@ final class StreamEndpoint: Sendable {
             return .failure(VigilError(.rateLimited, code: "too_many_connections", message: refusal.message, retryAfterSeconds: 5))
         case .success(let slot):
             channel.closeFuture.whenComplete { [self] _ in state.withLock { $0.budget.release(slot) } }
-            return .success(Decision(identity: identity, origin: origin, slot: slot))
+            return .success(Decision(identity: identity, expiresAt: expiresAt, origin: origin, slot: slot))
         }
     }
 
@@ -123,6 +127,6 @@ final class StreamEndpoint: Sendable {
                 minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 256, maxAccumulatedFrameSize: limits.maxAudioFrameBytes),
             StreamFrameHandler(session: session),
         ])
-        session.start(identity: decision.identity)
+        session.start(identity: decision.identity, expiresAt: decision.expiresAt)
     }
 }

@@ -47,6 +47,8 @@ actor StreamHub {
     private var pending: [Int: [String: [SampleEvent]]] = [:]
     /// Joins per (connection, session) whose audit event is not committed yet, with what they will be sent.
     var joining: [Int: [String: JoinHold]] = [:]
+    /// When each connection's access token expires (µs, on `clock`): the stream ends then with 4001.
+    var tokenDeadlines = DeadlineQueue<Int>()
     var counters = Counters()
 
     struct Counters: Sendable, Equatable {
@@ -194,9 +196,10 @@ actor StreamHub {
         }
     }
 
-    func open(_ connection: StreamConnection) throws(ConnectionRegistry<Int>.Refusal) {
+    func open(_ connection: StreamConnection, expiresAt: Int64) throws(ConnectionRegistry<Int>.Refusal) {
         try registry.register(connection.id, user: connection.identity.username.value)
         connections[connection.id] = connection
+        tokenDeadlines.schedule(connection.id, at: expiresAt)
     }
 
     func close(_ connection: StreamConnection) async {
@@ -209,6 +212,7 @@ actor StreamHub {
         connections[connection.id] = nil
         pending[connection.id] = nil
         joining[connection.id] = nil
+        tokenDeadlines.remove(connection.id)
         for session in leaving.sorted() { await record(.left, by: connection, in: session) }
     }
 

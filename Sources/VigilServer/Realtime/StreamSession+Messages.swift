@@ -12,12 +12,12 @@ extension StreamSession {
                 try await refuse(.init(code: .unauthorized, message: "send {\"type\":\"auth\",\"token\":…} first", correlationID: id))
                 return
             }
-            guard let caller = try? await endpoint.auth.authenticate(bearer: token) else {
+            guard let caller = try? await endpoint.auth.authenticateWithLifetime(bearer: token) else {
                 await endpoint.rejections.record(token: token, subject: nil, origin: origin)
                 closeSocket(.unauthorized, "invalid token")
                 return
             }
-            try await open(caller)
+            try await open(caller.identity, expiresAt: hub.clock.nowMicros + caller.lifetime)
             self.connection.withLock { $0 }?.send(RealtimeServerMessage.authenticated(correlationID: id).encoded())
             return
         }
@@ -35,11 +35,25 @@ extension StreamSession {
         case .unsubscribe(let subject):
             _ = await hub.unsubscribe(connection, subject: subject)
             connection.send(RealtimeServerMessage.unsubscribed(subject: subject, correlationID: id).encoded())
-        case .auth: try await refuse(.init(code: .invalidField, message: "already authenticated", field: "type", correlationID: id))
+        case .auth(let token): try await reauthenticate(connection, token: token, id: id)
         case .sessionJoin(let session): try await join(connection, session: session, id: id)
         case .sessionLeave(let session): await hub.leave(connection, session: session)
         case .text(let session, let text): try await post(text, to: session, from: connection, id: id)
         }
+    }
+
+    /// `auth` on an authenticated socket: a valid token of the same user moves the stream's end to that
+    /// token's expiry (never earlier); an invalid one, or another user's, is refused and changes nothing.
+    func reauthenticate(_ connection: StreamConnection, token: String, id: String?) async throws {
+        guard let caller = try? await endpoint.auth.authenticateWithLifetime(bearer: token) else {
+            await endpoint.rejections.record(token: token, subject: nil, origin: origin)
+            return try await refuse(.init(code: .unauthorized, message: "invalid token; the stream keeps its current one", correlationID: id))
+        }
+        guard caller.identity.userID == connection.identity.userID else {
+            return try await refuse(.init(code: .forbidden, message: "the token belongs to another user", correlationID: id))
+        }
+        await hub.extend(connection, until: hub.clock.nowMicros + caller.lifetime)
+        connection.send(RealtimeServerMessage.authenticated(correlationID: id).encoded())
     }
 
     /// `text`: audited like a sample write — a `session.message` event committed in the message's own

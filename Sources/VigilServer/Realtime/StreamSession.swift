@@ -7,8 +7,8 @@ import VigilCore
 
 /// What a stream connection's frame handler passes to its session, in order.
 enum StreamInbound: Sendable {
-    /// Authenticated by the upgrade request's header.
-    case open(Identity)
+    /// Authenticated by the upgrade request's header, whose token expires at `expiresAt` (hub clock, µs).
+    case open(Identity, expiresAt: Int64)
     case text(String)
     case binary([UInt8])
     /// A text message over the size limit (not copied).
@@ -73,9 +73,9 @@ final class StreamSession: Sendable {
     static var nowMicros: Int64 { Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()) }
 
     /// Called on the event loop right after the upgrade.
-    func start(identity: Identity?) {
+    func start(identity: Identity?, expiresAt: Int64) {
         if let identity {
-            enqueue(.open(identity))
+            enqueue(.open(identity, expiresAt: expiresAt))
             return
         }
         // Closes the socket with 4001 if no identity arrived within the auth timeout.
@@ -117,7 +117,7 @@ final class StreamSession: Sendable {
             return next
         }) {
             switch next {
-            case .open(let identity): try? await open(identity)
+            case .open(let identity, let expiresAt): try? await open(identity, expiresAt: expiresAt)
             case .text, .binary, .oversized: try? await receive(next)
             case .closed: await finish()
             }
@@ -166,8 +166,9 @@ final class StreamSession: Sendable {
         channel.eventLoop.execute { [channel] in channel.writeAndFlush(frame, promise: nil) }
     }
 
-    /// Registers an authenticated caller with the hub.
-    func open(_ caller: Identity) async throws {
+    /// Registers an authenticated caller with the hub; the stream ends (4001) at `expiresAt` (hub clock, µs)
+    /// unless it re-authenticates.
+    func open(_ caller: Identity, expiresAt: Int64) async throws {
         // Known only now for a socket that authenticated with its `auth` message (a header was counted at the upgrade).
         if let refusal = endpoint.authenticate(slot: slot, as: caller.username.value) {
             closeSocket(.tooManyConnections, refusal.message)
@@ -177,7 +178,7 @@ final class StreamSession: Sendable {
             id: id, identity: caller, channel: channel, bufferLimit: limits.sendBufferMessages,
             requestClose: { [self] code, reason in closeSocket(code, reason) })
         do {
-            try await hub.open(connection)
+            try await hub.open(connection, expiresAt: expiresAt)
         } catch {
             closeSocket(.goingAway, "this node is full")
             return
