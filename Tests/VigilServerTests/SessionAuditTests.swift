@@ -18,7 +18,9 @@ struct SessionAuditTests {
         let statements: [String]
         switch app.store.driver.engine {
         case .sqlite:
-            statements = ["CREATE TRIGGER \(name) BEFORE INSERT ON audit_events WHEN \(condition) BEGIN SELECT RAISE(ABORT, 'audit down'); END"]
+            statements = [
+                "CREATE TRIGGER \(name) BEFORE INSERT ON audit_events WHEN \(condition) BEGIN SELECT RAISE(ABORT, 'audit down'); END"
+            ]
         case .postgres:
             statements = [
                 "CREATE FUNCTION \(name)() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit down'; END $$",

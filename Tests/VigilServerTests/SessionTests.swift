@@ -106,8 +106,9 @@ struct SessionTests {
     func idleExpiry() async throws {
         let clock = ManualJobClock()
         // The stream must outlive its access token's 15 minutes here: an hour.
-        try await TestApp.run(.sqlite, configure: { $0.auth.accessTokenSeconds = 3_600 }, analysis: AnalysisRuntime(clock: clock), testing: .live) {
-            app in
+        try await TestApp.run(
+            .sqlite, configure: { $0.auth.accessTokenSeconds = 3_600 }, analysis: AnalysisRuntime(clock: clock), testing: .live
+        ) { app in
             let (patient, token) = try await app.patient()
             let probe = try await app.stream(token: token, until: { $0.has("closed") }) { send, probe in
                 try await send(#"{"type":"session.join","session":"\#(patient):idle"}"#)

@@ -47,7 +47,8 @@ extension StreamSession {
     func reauthenticate(_ connection: StreamConnection, token: String, id: String?) async throws {
         guard let caller = try? await endpoint.auth.authenticateWithLifetime(bearer: token) else {
             await endpoint.rejections.record(token: token, subject: nil, origin: origin)
-            return try await refuse(.init(code: .unauthorized, message: "invalid token; the stream keeps its current one", correlationID: id))
+            return try await refuse(
+                .init(code: .unauthorized, message: "invalid token; the stream keeps its current one", correlationID: id))
         }
         guard caller.identity.userID == connection.identity.userID else {
             return try await refuse(.init(code: .forbidden, message: "the token belongs to another user", correlationID: id))
