@@ -10,6 +10,8 @@ public struct AuditEvent: Sendable, Equatable {
         case analysisCreate = "analysis.create"
         /// A realtime session joined (its kept messages are read).
         case sessionJoin = "session.join"
+        /// A chat message posted to a realtime session (written like a sample: in the message's transaction).
+        case sessionMessage = "session.message"
         case sampleWrite = "sample.write"
         case grantCreate = "grant.create"
         case grantList = "grant.list"

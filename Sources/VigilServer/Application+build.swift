@@ -35,6 +35,7 @@ public func buildApplication(
                 hub: services.stream.hub, store: store, ready: services.startup.wait,
                 recheckInterval: config.stream.accessRecheckInterval, heartbeatInterval: config.stream.heartbeatInterval),
             SessionJanitorService(hub: services.stream.hub, clock: analysis.clock, interval: config.stream.sessionCleanupInterval),
+            StreamTokenExpiryService(hub: services.stream.hub, clock: analysis.clock, interval: config.stream.tokenExpiryCheckInterval),
             OutboxJanitorService(
                 log: store.sampleEvents, clock: analysis.clock, now: { [access = services.stream.access] in access.nowMicroseconds },
                 limits: config.stream, logger: logger, ready: services.startup.wait),

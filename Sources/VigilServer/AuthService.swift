@@ -181,6 +181,17 @@ public final class AuthService: Sendable {
 
     /// The caller behind a bearer token: signature, expiry, issuer and audience, then a live login.
     public func authenticate(bearer token: String) async throws -> Identity {
+        try await verify(bearer: token).identity
+    }
+
+    /// ``authenticate(bearer:)``, and how long from now the token stays valid, in microseconds (by this
+    /// service's clock): a stream ends then unless it re-authenticates.
+    public func authenticateWithLifetime(bearer token: String) async throws -> (identity: Identity, lifetime: Int64) {
+        let (identity, claims) = try await verify(bearer: token)
+        return (identity, Int64((claims.exp.value.timeIntervalSince(now()) * 1_000_000).rounded(.down)))
+    }
+
+    private func verify(bearer token: String) async throws -> (identity: Identity, claims: AccessClaims) {
         let claims: AccessClaims
         do {
             claims = try await keys.verify(token, as: AccessClaims.self)
@@ -192,7 +203,7 @@ public final class AuthService: Sendable {
         guard claims.iss.value == settings.issuer, claims.typ == "access",
             let identity = try await logins.identity(loginID: claims.sid, userID: claims.sub.value)
         else { throw VigilError.invalidToken }
-        return identity
+        return (identity, claims)
     }
 
     /// Who a rejected token names, when it is one of ours (an expired token, a logged-out session): the

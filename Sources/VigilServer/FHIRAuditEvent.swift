@@ -69,7 +69,7 @@ enum FHIRAuditEvent {
     /// C create, R read, U update, D delete, E execute.
     static func actionCode(_ action: AuditEvent.Action) -> String {
         switch action {
-        case .sampleWrite, .grantCreate, .userCreate, .careTeamCreate, .analysisCreate: "C"
+        case .sampleWrite, .sessionMessage, .grantCreate, .userCreate, .careTeamCreate, .analysisCreate: "C"
         case .sampleRead, .analysisRead, .grantList, .userList, .userRead, .careTeamRead, .auditRead: "R"
         case .careTeamUpdate, .userDisable: "U"
         case .grantRevoke, .careTeamDelete: "D"

@@ -145,7 +145,22 @@ public struct VigilConfig: Sendable {
         if let threshold = try integer("VIGIL_PAT_BREAKER_THRESHOLD", 1...1000) { config.analysis.breakerThreshold = threshold }
         if let seconds = try integer("VIGIL_PAT_BREAKER_COOLDOWN", 1...86_400) { config.analysis.breakerCooldownSeconds = seconds }
         if let count = try integer("VIGIL_STREAM_MAX_CONNECTIONS", 1...1_000_000) { config.stream.maxConnectionsPerNode = count }
+        if let count = try integer("VIGIL_STREAM_MAX_CONNECTIONS_PER_USER", 1...1_000_000) { config.stream.maxConnectionsPerUser = count }
+        if let count = try integer("VIGIL_STREAM_MAX_CONNECTIONS_PER_ADDRESS", 1...1_000_000) {
+            config.stream.maxConnectionsPerAddress = count
+        }
+        if let count = try integer("VIGIL_STREAM_MAX_UNAUTHENTICATED", 1...1_000_000) {
+            config.stream.maxUnauthenticatedConnections = count
+        }
+        if let count = try integer("VIGIL_STREAM_MAX_UNAUTHENTICATED_PER_ADDRESS", 1...1_000_000) {
+            config.stream.maxUnauthenticatedConnectionsPerAddress = count
+        }
         if let count = try integer("VIGIL_STREAM_MESSAGES_PER_MINUTE", 1...100_000) { config.stream.messagesPerMinute = count }
+        if let count = try integer("VIGIL_STREAM_MAX_SESSIONS_PER_USER", 1...1_000_000) { config.stream.maxSessionsPerUser = count }
+        if let count = try integer("VIGIL_STREAM_MAX_SESSIONS_PER_SUBJECT", 1...1_000_000) { config.stream.maxSessionsPerSubject = count }
+        if let bytes = try integer("VIGIL_STREAM_SESSION_HISTORY_BYTES", 65_536...1 << 30) {
+            config.stream.maxHistoryBytesPerSession = bytes
+        }
         if let count = try integer("VIGIL_STREAM_SEND_BUFFER", 1...100_000) { config.stream.sendBufferMessages = count }
         if let days = try integer("VIGIL_STREAM_RETENTION_DAYS", 1...3_650) { config.stream.eventRetention = Int64(days) * 86_400_000_000 }
         if let seconds = try integer("VIGIL_STREAM_HEARTBEAT", 1...3_600) { config.stream.heartbeatInterval = Int64(seconds) * 1_000_000 }

@@ -8,13 +8,15 @@ import VigilCore
 public struct SampleEventLog: Sendable {
     let driver: any DatabaseDriver
     let signal: SampleEventSignal
+    let heads: AuditHeadCache
     /// PostgreSQL's notification channel; the payload is the new cursor.
     public static let channel = "vigil_sample_events"
     static let appendLock = 7_361_030
 
-    init(driver: any DatabaseDriver, signal: SampleEventSignal) {
+    init(driver: any DatabaseDriver, signal: SampleEventSignal, heads: AuditHeadCache) {
         self.driver = driver
         self.signal = signal
+        self.heads = heads
     }
 
     /// Appends the batch's new samples (none: nothing) and returns the cursor.
@@ -54,10 +56,12 @@ public struct SampleEventLog: Sendable {
             on: db, engine: engine)
     }
 
-    /// Appends a realtime-session change in its own transaction and tells this node's hub.
-    public func append(_ change: SessionChange, organization: String, subject: String) async throws -> Int64 {
-        let cursor = try await driver.write { [engine = driver.engine] db in
-            try await Self.appendRow(
+    /// Appends a realtime-session change in its own transaction, with `audit` (a chat message's event) in the
+    /// same transaction, and tells this node's hub.
+    public func append(_ change: SessionChange, organization: String, subject: String, audit: AuditEvent? = nil) async throws -> Int64 {
+        let cursor = try await driver.write { [engine = driver.engine, heads] db in
+            if let audit { try await SQLAuditLog.append([audit], on: db, engine: engine, heads: heads) }
+            return try await Self.appendRow(
                 kind: .session, organization: organization, subject: subject, sampleCount: 0, payload: change.json,
                 committedAt: change.at, on: db, engine: engine)
         }

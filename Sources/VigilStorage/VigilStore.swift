@@ -47,7 +47,7 @@ public final class VigilStore: Service {
         self.driver = driver
         let heads = AuditHeadCache(signer: signer)
         self.samples = SQLSampleRepository(driver: driver, heads: heads, events: sampleEventSignal)
-        self.sampleEvents = SampleEventLog(driver: driver, signal: sampleEventSignal)
+        self.sampleEvents = SampleEventLog(driver: driver, signal: sampleEventSignal, heads: heads)
         self.sessionAudio = SessionAudioBus(driver: driver)
         self.auth = SQLAuthRepository(driver: driver, heads: heads, events: sampleEventSignal)
         self.access = SQLAccessRepository(driver: driver, heads: heads, events: sampleEventSignal)

@@ -144,7 +144,7 @@ struct HostileInputUnitTests {
 
     @Test("a session's history after any client sequence, up to UInt64.max, is computed without trapping")
     func sessionHistory() throws {
-        var session = RealtimeSession(id: "s", allowedParticipants: ["alice"], createdAt: 0, historyCapacity: 4)
+        var session = RealtimeSession(id: "s", creator: "alice", allowedParticipants: ["alice"], createdAt: 0, historyCapacity: 4)
         for index in 1...6 {
             session.history.append(
                 RealtimeSessionMessage(sequence: UInt64(index), sender: "alice", text: try ChatText(sanitizing: "m\(index)"), sentAt: 0))

@@ -35,6 +35,24 @@ struct ConfigTests {
         #expect(config.stream.eventRetention == 2 * 86_400_000_000)
     }
 
+    @Test("stream connection and session limits come from their environment variables")
+    func streamLimits() throws {
+        let config = try VigilConfig.load(environment: [
+            "VIGIL_STREAM_MAX_CONNECTIONS_PER_USER": "3", "VIGIL_STREAM_MAX_CONNECTIONS_PER_ADDRESS": "4",
+            "VIGIL_STREAM_MAX_UNAUTHENTICATED": "5", "VIGIL_STREAM_MAX_UNAUTHENTICATED_PER_ADDRESS": "2",
+            "VIGIL_STREAM_MAX_SESSIONS_PER_USER": "6", "VIGIL_STREAM_MAX_SESSIONS_PER_SUBJECT": "7",
+            "VIGIL_STREAM_SESSION_HISTORY_BYTES": "100000",
+        ])
+        #expect(config.stream.maxSessionsPerUser == 6)
+        #expect(config.stream.maxSessionsPerSubject == 7)
+        #expect(config.stream.maxHistoryBytesPerSession == 100_000)
+        #expect(config.stream.maxConnectionsPerUser == 3)
+        #expect(config.stream.maxConnectionsPerAddress == 4)
+        #expect(config.stream.maxUnauthenticatedConnections == 5)
+        #expect(config.stream.maxUnauthenticatedConnectionsPerAddress == 2)
+        #expect(throws: VigilConfig.Invalid.self) { try VigilConfig.load(environment: ["VIGIL_STREAM_MAX_CONNECTIONS_PER_USER": "0"]) }
+    }
+
     @Test(
         "every bad value is refused with a message naming it",
         arguments: [

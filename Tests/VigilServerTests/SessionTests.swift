@@ -105,7 +105,10 @@ struct SessionTests {
     @Test("an idle session ends after 30 minutes: the cleanup service closes it and tells its members (injected clock)")
     func idleExpiry() async throws {
         let clock = ManualJobClock()
-        try await TestApp.run(.sqlite, analysis: AnalysisRuntime(clock: clock), testing: .live) { app in
+        // The stream must outlive its access token's 15 minutes here: an hour.
+        try await TestApp.run(
+            .sqlite, configure: { $0.auth.accessTokenSeconds = 3_600 }, analysis: AnalysisRuntime(clock: clock), testing: .live
+        ) { app in
             let (patient, token) = try await app.patient()
             let probe = try await app.stream(token: token, until: { $0.has("closed") }) { send, probe in
                 try await send(#"{"type":"session.join","session":"\#(patient):idle"}"#)
@@ -118,5 +121,45 @@ struct SessionTests {
             #expect(probe.sessionEvents().last?["event"] as? String == "closed")
             #expect(probe.sessionEvents().last?["reason"] as? String == "expired")
         }
+    }
+
+    @Test("creating sessions is capped per creating user and per subject: too_many_sessions", arguments: Backend.all)
+    func sessionCaps(backend: Backend) async throws {
+        try await TestApp.run(
+            backend,
+            configure: {
+                $0.stream.maxSessionsPerUser = 2
+                $0.stream.maxSessionsPerSubject = 3
+            }, testing: .live
+        ) { app in
+            let (patient, patientToken) = try await app.patient()
+            let clinician = try await app.addUser(.clinician)
+            let granted = try await app.post(
+                "/v1/subjects/\(patient)/grants", json: #"{"grantee":"\#(clinician.name)","scope":"read"}"#, token: patientToken)
+            #expect(granted.status == .created)
+            let clinicianToken = try await app.login(clinician.name, clinician.password).accessToken
+            /// Joins each name in turn (each join applied before the next), then answers the error codes by join.
+            func joins(_ token: String, _ names: [String]) async throws -> [String: String] {
+                let probe = try await app.stream(token: token, until: { $0.sessionEvents().count + Self.errors($0).count >= names.count }) {
+                    send, probe in
+                    for (index, name) in names.enumerated() {
+                        try await send(#"{"type":"session.join","session":"\#(patient):\#(name)","id":"\#(name)"}"#)
+                        try await probe.wait("join \(name)") { $0.sessionEvents().count + Self.errors($0).count > index }
+                    }
+                }
+                return Self.errors(probe)
+            }
+            #expect(try await joins(patientToken, ["a", "b", "c"]) == ["c": "too_many_sessions"], "the patient created two")
+            #expect(try await joins(clinicianToken, ["c", "d"]) == ["d": "too_many_sessions"], "the subject has three")
+        }
+    }
+
+    /// Error codes by correlation id.
+    static func errors(_ probe: StreamProbe) -> [String: String] {
+        var codes: [String: String] = [:]
+        for message in probe.messages where message["type"] as? String == "error" {
+            codes[message["id"] as? String ?? ""] = message["code"] as? String
+        }
+        return codes
     }
 }

@@ -20,7 +20,7 @@ struct StreamRawPeerTests {
 
     /// Connects, sends the upgrade request (and `then`, already framed), and returns the channel.
     static func connect(
-        port: Int, token: String, recorder: Recorder, receiveBuffer: Int? = nil, autoRead: Bool = true, then: [UInt8] = []
+        port: Int, token: String?, recorder: Recorder, receiveBuffer: Int? = nil, autoRead: Bool = true, then: [UInt8] = []
     ) async throws -> any Channel {
         var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.autoRead, value: autoRead)
@@ -31,7 +31,8 @@ struct StreamRawPeerTests {
         let channel = try await bootstrap.connect(host: "127.0.0.1", port: port).get()
         let request =
             "GET /v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer \(token)\r\n\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            + (token.map { "Authorization: Bearer \($0)\r\n" } ?? "") + "\r\n"
         try await channel.writeAndFlush(ByteBuffer(bytes: Array(request.utf8) + then))
         return channel
     }
@@ -39,8 +40,9 @@ struct StreamRawPeerTests {
     /// A masked client text frame (mask key 0: the payload is sent as is, which RFC 6455 allows).
     static func maskedText(_ text: String) -> [UInt8] {
         let payload = Array(text.utf8)
-        precondition(payload.count < 126)
-        return [0x81, 0x80 | UInt8(payload.count), 0, 0, 0, 0] + payload
+        precondition(payload.count < 65_536)
+        guard payload.count >= 126 else { return [0x81, 0x80 | UInt8(payload.count), 0, 0, 0, 0] + payload }
+        return [0x81, 0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF), 0, 0, 0, 0] + payload
     }
 
     /// The server frames after the HTTP response: (opcode byte, payload).

@@ -20,4 +20,7 @@ public enum RealtimeCloseCode: UInt16, Sendable, CaseIterable {
     case slowConsumer = 4008
     /// 4029: the client kept sending after being rate limited (see `AbusePolicy`).
     case rateLimited = 4029
+    /// 4030: the user's `auth` message would exceed their open connections on the node
+    /// (`RealtimeLimits.maxConnectionsPerUser`); an upgrade with an `Authorization` header gets `429` instead.
+    case tooManyConnections = 4030
 }

@@ -8,6 +8,15 @@ public struct RealtimeLimits: Sendable, Equatable {
 
     /// Open WebSocket connections accepted per node; beyond it new connections get `server_busy`.
     public var maxConnectionsPerNode = 1_000
+    /// Open connections of one user on a node (several devices); past it `429 too_many_connections`, or a
+    /// close with 4030 when the user is known only from the `auth` message.
+    public var maxConnectionsPerUser = 10
+    /// Open connections from one client address on a node; past it `429 too_many_connections`.
+    public var maxConnectionsPerAddress = 50
+    /// Connections on a node that upgraded without an `Authorization` header and have not sent `auth` yet.
+    public var maxUnauthenticatedConnections = 64
+    /// Of those, from one client address.
+    public var maxUnauthenticatedConnectionsPerAddress = 8
     /// Largest accepted text frame, in bytes (100 KB).
     public var maxTextMessageBytes = 100 * 1_024
     /// Largest accepted binary audio frame including its header, in bytes (1 MB).
@@ -23,8 +32,14 @@ public struct RealtimeLimits: Sendable, Equatable {
     public var sendBufferMessages = 256
     /// Live sessions per node; creating more answers `too_many_sessions`.
     public var maxSessionsPerNode = 1_000
+    /// Live sessions one user may have created (the first join creates a session); past it `too_many_sessions`.
+    public var maxSessionsPerUser = 20
+    /// Live sessions of one subject; past it `too_many_sessions`.
+    public var maxSessionsPerSubject = 10
     /// Messages kept per session (ring buffer; older ones are dropped).
     public var messagesKeptPerSession = 1_000
+    /// Bytes of text (and sender names) kept per session: the oldest messages are dropped past it, 1 MiB.
+    public var maxHistoryBytesPerSession = 1 << 20
     /// A session expires this long after creation, however active it is.
     public var sessionTTL: Int64 = 24 * 3_600 * microsecondsPerSecond
     /// A session expires after this long without messages or joins.
@@ -38,6 +53,8 @@ public struct RealtimeLimits: Sendable, Equatable {
     public var eventPruneInterval: Int64 = 3_600 * microsecondsPerSecond
     /// How often the session service calls `SessionStore.cleanup(now:)`.
     public var sessionCleanupInterval: Int64 = 5 * 60 * microsecondsPerSecond
+    /// How often streams whose access token expired are closed (4001), µs.
+    public var tokenExpiryCheckInterval: Int64 = microsecondsPerSecond
     /// Time a connection without an Authorization header has to send its `auth` message.
     public var authTimeout: Int64 = 5 * microsecondsPerSecond
     /// Longest chat text, in Unicode scalars, after sanitisation.

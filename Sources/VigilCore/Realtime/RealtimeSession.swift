@@ -16,6 +16,9 @@ public struct RealtimeSessionMessage: Sendable, Equatable {
         self.text = text
         self.sentAt = sentAt
     }
+
+    /// What the message weighs in a session's history budget: its text and sender, UTF-8.
+    public var byteCount: Int { text.value.utf8.count + sender.utf8.count }
 }
 
 /// A realtime session between a patient and clinicians: who may take part, who is present, and recent history.
@@ -28,23 +31,36 @@ public struct RealtimeSession: Sendable {
     public internal(set) var present: Set<String> = []
     /// The nodes each present user is joined from (a user is present while any node has them).
     var presence: [String: Set<String>] = [:]
+    /// The user whose join created the session (counted against `maxSessionsPerUser`).
+    public let creator: String
     /// Creation time, microseconds.
     public let createdAt: Int64
     /// Last message or join, microseconds; drives the idle timeout.
     public internal(set) var lastActivity: Int64
     var history: RealtimeRingBuffer<RealtimeSessionMessage>
+    /// The `byteCount`s of the kept messages, added up.
+    public private(set) var historyBytes = 0
     var nextSequence: UInt64 = 1
 
-    init(id: String, allowedParticipants: Set<String>, createdAt: Int64, historyCapacity: Int) {
+    init(id: String, creator: String, allowedParticipants: Set<String>, createdAt: Int64, historyCapacity: Int) {
         self.id = id
+        self.creator = creator
         self.allowedParticipants = allowedParticipants
         self.createdAt = createdAt
         self.lastActivity = createdAt
         self.history = RealtimeRingBuffer(capacity: historyCapacity)
     }
 
-    /// Messages kept (at most `RealtimeLimits.messagesKeptPerSession`).
+    /// Messages kept (at most `RealtimeLimits.messagesKeptPerSession`, of at most `maxHistoryBytesPerSession`).
     public var keptMessageCount: Int { history.count }
+
+    /// Keeps `message` in the history, dropping the oldest messages while there are more than the capacity or
+    /// their bytes exceed `maxBytes` (a message larger than `maxBytes` on its own is not kept at all).
+    mutating func keep(_ message: RealtimeSessionMessage, maxBytes: Int) {
+        if let dropped = history.append(message) { historyBytes -= dropped.byteCount }
+        historyBytes += message.byteCount
+        while historyBytes > maxBytes, let oldest = history.removeFirst() { historyBytes -= oldest.byteCount }
+    }
 
     /// Kept messages with a sequence number above `sequence` (all kept messages for 0), oldest first.
     public func messages(after sequence: UInt64) -> [RealtimeSessionMessage] {

@@ -1,5 +1,7 @@
 /// The sessions of one node: creation under a node-wide cap, joins, leaves, chat history and expiry.
 ///
+/// Creating is bounded three ways: sessions on the node, live sessions a user created, and live sessions of
+/// one subject (ids are `<subject>:<name>`); every node applies the same changes, so they count alike.
 /// Time is always passed in (`now`, microseconds); nothing here reads a clock. A session expires 24 h after
 /// creation or 30 min after its last message or join (defaults from `RealtimeLimits`), whichever is first.
 /// Expired sessions behave as absent at once; `cleanup(now:)` (run every 5 min by the session service) frees
@@ -11,7 +13,8 @@
 public struct SessionStore: Sendable {
     /// Why an operation was refused; `code` is the wire error.
     public enum Failure: Error, Sendable, Equatable {
-        /// The node already holds `maxSessions` live sessions.
+        /// The node already holds `maxSessionsPerNode` live sessions, the user created `maxSessionsPerUser`
+        /// or the subject has `maxSessionsPerSubject`.
         case tooManySessions
         /// A live session with this id exists (the caller chose a colliding id).
         case duplicateSession
@@ -35,6 +38,9 @@ public struct SessionStore: Sendable {
     }
 
     private var sessions: [String: RealtimeSession] = [:]
+    /// Sessions held per creator and per subject (expired ones too, until they are removed).
+    private var createdBy: [String: Int] = [:]
+    private var perSubject: [String: Int] = [:]
     private let limits: RealtimeLimits
 
     /// An empty store using the session limits in `limits`.
@@ -45,20 +51,27 @@ public struct SessionStore: Sendable {
     /// Sessions held, including expired ones not yet cleaned up.
     public var count: Int { sessions.count }
 
-    /// Creates a session that `allowedParticipants` may join.
-    public mutating func create(id: String, allowedParticipants: Set<String>, now: Int64) throws(Failure) -> RealtimeSession {
+    /// Creates a session that `allowedParticipants` may join, counted as created by `creator`.
+    public mutating func create(
+        id: String, allowedParticipants: Set<String>, creator: String = "", now: Int64
+    ) throws(Failure) -> RealtimeSession {
         if let existing = sessions[id] {
             guard isExpired(existing, now: now) else { throw .duplicateSession }
-            sessions[id] = nil
+            remove(id)
         }
-        // Expired sessions must not keep a full node from creating new ones; the sweep is bounded by the cap.
-        if sessions.count >= limits.maxSessionsPerNode { _ = cleanup(now: now) }
-        guard sessions.count < limits.maxSessionsPerNode else { throw .tooManySessions }
+        try checkCreate(id, by: creator, now: now)
         let session = RealtimeSession(
-            id: id, allowedParticipants: allowedParticipants, createdAt: now, historyCapacity: limits.messagesKeptPerSession)
-        sessions[id] = session
+            id: id, creator: creator, allowedParticipants: allowedParticipants, createdAt: now,
+            historyCapacity: limits.messagesKeptPerSession)
+        insert(session)
         return session
     }
+
+    /// Live sessions `user` created.
+    public func sessions(createdBy user: String) -> Int { createdBy[user] ?? 0 }
+
+    /// Live sessions of `subject`.
+    public func sessions(ofSubject subject: String) -> Int { perSubject[subject] ?? 0 }
 
     /// The live session `id` as `user` may see it; nil when missing, expired or `user` is not a participant.
     public func session(_ id: String, for user: String, now: Int64) -> RealtimeSession? {
@@ -94,11 +107,7 @@ public struct SessionStore: Sendable {
     /// Whether `user` may join `id` now (the caller decided they may take part): a missing session is
     /// created by the join, within the node's cap; a live one must have room unless they are present.
     public mutating func checkJoin(_ id: String, user: String, now: Int64) throws(Failure) {
-        guard let existing = sessions[id], !isExpired(existing, now: now) else {
-            if sessions.count >= limits.maxSessionsPerNode { _ = cleanup(now: now) }
-            guard sessions.count < limits.maxSessionsPerNode else { throw .tooManySessions }
-            return
-        }
+        guard let existing = sessions[id], !isExpired(existing, now: now) else { return try checkCreate(id, by: user, now: now) }
         if !existing.present.contains(user) && existing.present.count >= limits.maxParticipantsPerSession { throw .sessionFull }
     }
 
@@ -119,8 +128,11 @@ public struct SessionStore: Sendable {
         switch change.action {
         case .joined:
             if !live {
-                sessions[id] = RealtimeSession(
-                    id: id, allowedParticipants: [], createdAt: now, historyCapacity: limits.messagesKeptPerSession)
+                remove(id)
+                insert(
+                    RealtimeSession(
+                        id: id, creator: change.user, allowedParticipants: [], createdAt: now,
+                        historyCapacity: limits.messagesKeptPerSession))
             }
             sessions[id]!.allowedParticipants.insert(change.user)
             let wasPresent = sessions[id]!.present.contains(change.user)
@@ -137,7 +149,7 @@ public struct SessionStore: Sendable {
         case .message:
             guard live, let raw = change.text, let text = try? ChatText(sanitizing: raw, maxScalars: .max) else { return nil }
             let message = RealtimeSessionMessage(sequence: sessions[id]!.nextSequence, sender: change.user, text: text, sentAt: now)
-            sessions[id]!.history.append(message)
+            sessions[id]!.keep(message, maxBytes: limits.maxHistoryBytesPerSession)
             sessions[id]!.nextSequence += 1
             sessions[id]!.lastActivity = max(sessions[id]!.lastActivity, now)
             return .message(message)
@@ -159,8 +171,43 @@ public struct SessionStore: Sendable {
     /// (`ConnectionRegistry.removeSession`). Visits each session once: at most `maxSessionsPerNode`.
     public mutating func cleanup(now: Int64) -> [String] {
         let expired = sessions.values.filter { isExpired($0, now: now) }.map(\.id).sorted()
-        for id in expired { sessions[id] = nil }
+        for id in expired { remove(id) }
         return expired
+    }
+
+    /// Whether `creator` may create `id` now: room on the node, for the creator and for the subject. Expired
+    /// sessions must not keep anyone from creating new ones: past a limit they are swept (bounded by the node
+    /// cap) and the limits checked again.
+    private mutating func checkCreate(_ id: String, by creator: String, now: Int64) throws(Failure) {
+        let subject = Self.subject(of: id)
+        func full() -> Bool {
+            sessions.count >= limits.maxSessionsPerNode || createdBy[creator, default: 0] >= limits.maxSessionsPerUser
+                || perSubject[subject, default: 0] >= limits.maxSessionsPerSubject
+        }
+        if full() { _ = cleanup(now: now) }
+        guard !full() else { throw .tooManySessions }
+    }
+
+    private mutating func insert(_ session: RealtimeSession) {
+        sessions[session.id] = session
+        createdBy[session.creator, default: 0] += 1
+        perSubject[Self.subject(of: session.id), default: 0] += 1
+    }
+
+    private mutating func remove(_ id: String) {
+        guard let session = sessions.removeValue(forKey: id) else { return }
+        Self.decrement(&createdBy, session.creator)
+        Self.decrement(&perSubject, Self.subject(of: id))
+    }
+
+    private static func decrement(_ counts: inout [String: Int], _ key: String) {
+        guard let count = counts[key] else { return }
+        counts[key] = count > 1 ? count - 1 : nil
+    }
+
+    /// The subject a session id belongs to: what precedes its first `:` (the whole id without one).
+    static func subject(of id: String) -> String {
+        id.firstIndex(of: ":").map { String(id[..<$0]) } ?? id
     }
 
     /// Whether `session` has passed its TTL or idle deadline at `now`.

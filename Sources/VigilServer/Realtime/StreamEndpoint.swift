@@ -21,11 +21,12 @@ final class StreamEndpoint: Sendable {
     let rejections: RejectedTokenAudit
     let audio: SessionAudioBus
     let logger: Logger
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     struct State {
         var nextID = 0
-        var open = 0
+        /// Slots of open connections, per node, user and address.
+        var budget: ConnectionBudget
     }
 
     init(
@@ -40,14 +41,19 @@ final class StreamEndpoint: Sendable {
         self.access = access
         self.events = events
         self.limits = limits
+        self.state = Mutex(State(budget: ConnectionBudget(limits: limits)))
     }
 
-    var openConnections: Int { state.withLock { $0.open } }
+    var openConnections: Int { state.withLock { $0.budget.count } }
 
     /// What an accepted upgrade carries into the connection.
     struct Decision: Sendable {
         let identity: Identity?
+        /// When the header's token expires, on the hub's clock (µs).
+        let expiresAt: Int64
         let origin: AuditEvent.Origin
+        /// The connection's slot in the budget (released when the channel closes).
+        let slot: Int
     }
 
     /// Decides an upgrade. Anything not upgraded here (another path, a full node, a bad token) goes on to
@@ -65,23 +71,45 @@ final class StreamEndpoint: Sendable {
             requestID: "ws-" + UUID().uuidString.lowercased(), clientAddress: channel.remoteAddress?.ipAddress,
             userAgent: head.headers.first(name: "user-agent"))
         var identity: Identity?
+        var expiresAt: Int64 = 0
         if let header = head.headers.first(name: "authorization") {
             let token = header.count > 7 && header.prefix(7).lowercased() == "bearer " ? String(header.dropFirst(7)) : nil
-            guard let token, let caller = try? await auth.authenticate(bearer: token) else {
+            guard let token, let caller = try? await auth.authenticateWithLifetime(bearer: token) else {
                 await rejections.record(token: token, subject: nil, origin: origin)
                 return .failure(VigilError.invalidToken)
             }
-            identity = caller
+            identity = caller.identity
+            expiresAt = hub.clock.nowMicros + caller.lifetime
         }
-        // The slot is taken in one step with the check, and given back when the channel closes, however it closes.
-        let reserved = state.withLock { state in
-            guard state.open < limits.maxConnectionsPerNode else { return false }
-            state.open += 1
-            return true
+        // The slot is taken in one step with the checks, and given back when the channel closes, however it closes.
+        let admitted = state.withLock { state -> Result<Int, ConnectionBudget.Refusal> in
+            do throws(ConnectionBudget.Refusal) {
+                return .success(try state.budget.admit(address: origin.clientAddress, user: identity?.username.value))
+            } catch {
+                return .failure(error)
+            }
         }
-        guard reserved else { return .failure(busy) }
-        channel.closeFuture.whenComplete { [self] _ in state.withLock { $0.open -= 1 } }
-        return .success(Decision(identity: identity, origin: origin))
+        switch admitted {
+        case .failure(.nodeFull): return .failure(busy)
+        case .failure(let refusal):
+            return .failure(VigilError(.rateLimited, code: "too_many_connections", message: refusal.message, retryAfterSeconds: 5))
+        case .success(let slot):
+            channel.closeFuture.whenComplete { [self] _ in state.withLock { $0.budget.release(slot) } }
+            return .success(Decision(identity: identity, expiresAt: expiresAt, origin: origin, slot: slot))
+        }
+    }
+
+    /// Counts a connection that authenticated with its `auth` message for its user; the refusal when the
+    /// user already holds their maximum of connections on this node.
+    func authenticate(slot: Int, as user: String) -> ConnectionBudget.Refusal? {
+        state.withLock { state -> ConnectionBudget.Refusal? in
+            do throws(ConnectionBudget.Refusal) {
+                try state.budget.authenticate(slot, as: user)
+                return nil
+            } catch {
+                return error
+            }
+        }
     }
 
     /// Starts serving an upgraded channel (on its event loop): its frames go to a new session.
@@ -90,7 +118,7 @@ final class StreamEndpoint: Sendable {
             state.nextID += 1
             return state.nextID
         }
-        let session = StreamSession(id: id, endpoint: self, channel: channel, origin: decision.origin)
+        let session = StreamSession(id: id, endpoint: self, channel: channel, origin: decision.origin, slot: decision.slot)
         // Also when the channel closed before the frame handler could see it go inactive.
         channel.closeFuture.whenComplete { _ in session.enqueue(.closed) }
         try channel.pipeline.syncOperations.addHandlers([
@@ -99,6 +127,6 @@ final class StreamEndpoint: Sendable {
                 minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 256, maxAccumulatedFrameSize: limits.maxAudioFrameBytes),
             StreamFrameHandler(session: session),
         ])
-        session.start(identity: decision.identity)
+        session.start(identity: decision.identity, expiresAt: decision.expiresAt)
     }
 }

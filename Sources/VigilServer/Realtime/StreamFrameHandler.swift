@@ -55,6 +55,12 @@ final class StreamFrameHandler: ChannelInboundHandler {
             session.shutDown()
             return
         }
+        if case .inputClosed? = event as? ChannelEvent {
+            // The peer shut its side down without a close frame: nothing more can arrive, so the connection (and
+            // its slots in the endpoint's budget) ends now, not at the next heartbeat.
+            context.close(promise: nil)
+            return
+        }
         context.fireUserInboundEventTriggered(event)
     }
 

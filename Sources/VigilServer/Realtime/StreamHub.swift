@@ -45,6 +45,10 @@ actor StreamHub {
     let clock: any JobClock
     /// Live events held back per (connection, subject) while that subscription's replay runs.
     private var pending: [Int: [String: [SampleEvent]]] = [:]
+    /// Joins per (connection, session) whose audit event is not committed yet, with what they will be sent.
+    var joining: [Int: [String: JoinHold]] = [:]
+    /// When each connection's access token expires (µs, on `clock`): the stream ends then with 4001.
+    var tokenDeadlines = DeadlineQueue<Int>()
     var counters = Counters()
 
     struct Counters: Sendable, Equatable {
@@ -192,9 +196,10 @@ actor StreamHub {
         }
     }
 
-    func open(_ connection: StreamConnection) throws(ConnectionRegistry<Int>.Refusal) {
+    func open(_ connection: StreamConnection, expiresAt: Int64) throws(ConnectionRegistry<Int>.Refusal) {
         try registry.register(connection.id, user: connection.identity.username.value)
         connections[connection.id] = connection
+        tokenDeadlines.schedule(connection.id, at: expiresAt)
     }
 
     func close(_ connection: StreamConnection) async {
@@ -206,6 +211,8 @@ actor StreamHub {
         _ = registry.unregister(connection.id)
         connections[connection.id] = nil
         pending[connection.id] = nil
+        joining[connection.id] = nil
+        tokenDeadlines.remove(connection.id)
         for session in leaving.sorted() { await record(.left, by: connection, in: session) }
     }
 

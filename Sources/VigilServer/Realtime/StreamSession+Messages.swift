@@ -12,12 +12,12 @@ extension StreamSession {
                 try await refuse(.init(code: .unauthorized, message: "send {\"type\":\"auth\",\"token\":…} first", correlationID: id))
                 return
             }
-            guard let caller = try? await endpoint.auth.authenticate(bearer: token) else {
+            guard let caller = try? await endpoint.auth.authenticateWithLifetime(bearer: token) else {
                 await endpoint.rejections.record(token: token, subject: nil, origin: origin)
                 closeSocket(.unauthorized, "invalid token")
                 return
             }
-            try await open(caller)
+            try await open(caller.identity, expiresAt: hub.clock.nowMicros + caller.lifetime)
             self.connection.withLock { $0 }?.send(RealtimeServerMessage.authenticated(correlationID: id).encoded())
             return
         }
@@ -35,13 +35,47 @@ extension StreamSession {
         case .unsubscribe(let subject):
             _ = await hub.unsubscribe(connection, subject: subject)
             connection.send(RealtimeServerMessage.unsubscribed(subject: subject, correlationID: id).encoded())
-        case .auth: try await refuse(.init(code: .invalidField, message: "already authenticated", field: "type", correlationID: id))
+        case .auth(let token): try await reauthenticate(connection, token: token, id: id)
         case .sessionJoin(let session): try await join(connection, session: session, id: id)
         case .sessionLeave(let session): await hub.leave(connection, session: session)
-        case .text(let session, let text):
-            do { try await hub.post(text, from: connection, to: session) } catch {
-                try await refuse(Self.sessionError(error, id: id))
+        case .text(let session, let text): try await post(text, to: session, from: connection, id: id)
+        }
+    }
+
+    /// `auth` on an authenticated socket: a valid token of the same user moves the stream's end to that
+    /// token's expiry (never earlier); an invalid one, or another user's, is refused and changes nothing.
+    func reauthenticate(_ connection: StreamConnection, token: String, id: String?) async throws {
+        guard let caller = try? await endpoint.auth.authenticateWithLifetime(bearer: token) else {
+            await endpoint.rejections.record(token: token, subject: nil, origin: origin)
+            return try await refuse(
+                .init(code: .unauthorized, message: "invalid token; the stream keeps its current one", correlationID: id))
+        }
+        guard caller.identity.userID == connection.identity.userID else {
+            return try await refuse(.init(code: .forbidden, message: "the token belongs to another user", correlationID: id))
+        }
+        await hub.extend(connection, until: hub.clock.nowMicros + caller.lifetime)
+        connection.send(RealtimeServerMessage.authenticated(correlationID: id).encoded())
+    }
+
+    /// `text`: audited like a sample write — a `session.message` event committed in the message's own
+    /// transaction, and an `error` event (no message stored) when it is refused or fails.
+    func post(_ text: ChatText, to session: String, from connection: StreamConnection, id: String?) async throws {
+        let request = AccessRequest(identity: connection.identity, origin: origin)
+        let subject = session.firstIndex(of: ":").map { String(session[..<$0]) } ?? session
+        func event(_ count: Int, _ outcome: AuditEvent.Outcome) -> AuditEvent {
+            request.event(
+                .sessionMessage, resourceType: "Communication", subject: subject, count: count, outcome: outcome,
+                at: endpoint.access.nowMicroseconds)
+        }
+        do {
+            try await hub.post(text, from: connection, to: session, audit: event(1, .success))
+        } catch {
+            do {
+                try await endpoint.access.audit.record(event(0, .error))
+            } catch {
+                endpoint.logger.error("auditing a refused chat message failed", metadata: ["error": "\(error)"])
             }
+            try await refuse(Self.sessionError(error, id: id))
         }
     }
 
@@ -59,20 +93,33 @@ extension StreamSession {
         } catch let error as VigilError where error.kind == .notFound {
             return try await refuse(refusal)
         }
-        let sent: Int
+        let kept: Int
         do {
-            sent = try await hub.join(connection, session: session, correlationID: id)
+            kept = try await hub.join(connection, session: session)
         } catch {
             return try await refuse(Self.sessionError(error, id: id))
         }
+        // As for `subscribe`: a revocation committed between the check above and the registration was drained
+        // without seeing this membership, so check once more, now that later ones will see it.
         guard await hub.check(connection.identity, subject.value) == .allowed else {
             await hub.revokeNow(connection, subject: subject.value)
             return
         }
-        try await endpoint.access.audit.record(
-            request.event(
-                .sessionJoin, resourceType: "Communication", subject: subject.value, count: sent, outcome: .success,
-                at: endpoint.access.nowMicroseconds))
+        // Durable before anything is sent: the event counts the kept messages the joiner is about to receive.
+        do {
+            try await endpoint.access.audit.record(
+                request.event(
+                    .sessionJoin, resourceType: "Communication", subject: subject.value, count: kept, outcome: .success,
+                    at: endpoint.access.nowMicroseconds))
+        } catch {
+            await hub.abandonJoin(connection, session: session)
+            return try await refuse(.init(code: .internal, message: "the join could not be audited; nothing was sent", correlationID: id))
+        }
+        do {
+            try await hub.finishJoin(connection, session: session, correlationID: id)
+        } catch {
+            try await refuse(Self.sessionError(error, id: id))
+        }
     }
 
     static func expired(_ since: Int64, id: String?) -> RealtimeProtocolError {

@@ -7,8 +7,8 @@ import VigilCore
 
 /// What a stream connection's frame handler passes to its session, in order.
 enum StreamInbound: Sendable {
-    /// Authenticated by the upgrade request's header.
-    case open(Identity)
+    /// Authenticated by the upgrade request's header, whose token expires at `expiresAt` (hub clock, µs).
+    case open(Identity, expiresAt: Int64)
     case text(String)
     case binary([UInt8])
     /// A text message over the size limit (not copied).
@@ -33,6 +33,8 @@ final class StreamSession: Sendable {
     let id: Int
     let endpoint: StreamEndpoint
     let origin: AuditEvent.Origin
+    /// The connection's slot in the endpoint's ``ConnectionBudget``.
+    let slot: Int
     let channel: any Channel
     let connection = Mutex<StreamConnection?>(nil)
     let policing: Mutex<(messages: TokenBucket, audio: TokenBucket, abuse: AbusePolicy)>
@@ -52,8 +54,9 @@ final class StreamSession: Sendable {
         var closed = false
     }
 
-    init(id: Int, endpoint: StreamEndpoint, channel: any Channel, origin: AuditEvent.Origin) {
+    init(id: Int, endpoint: StreamEndpoint, channel: any Channel, origin: AuditEvent.Origin, slot: Int) {
         self.id = id
+        self.slot = slot
         self.endpoint = endpoint
         self.channel = channel
         self.origin = origin
@@ -70,9 +73,9 @@ final class StreamSession: Sendable {
     static var nowMicros: Int64 { Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()) }
 
     /// Called on the event loop right after the upgrade.
-    func start(identity: Identity?) {
+    func start(identity: Identity?, expiresAt: Int64) {
         if let identity {
-            enqueue(.open(identity))
+            enqueue(.open(identity, expiresAt: expiresAt))
             return
         }
         // Closes the socket with 4001 if no identity arrived within the auth timeout.
@@ -114,7 +117,7 @@ final class StreamSession: Sendable {
             return next
         }) {
             switch next {
-            case .open(let identity): try? await open(identity)
+            case .open(let identity, let expiresAt): try? await open(identity, expiresAt: expiresAt)
             case .text, .binary, .oversized: try? await receive(next)
             case .closed: await finish()
             }
@@ -163,13 +166,19 @@ final class StreamSession: Sendable {
         channel.eventLoop.execute { [channel] in channel.writeAndFlush(frame, promise: nil) }
     }
 
-    /// Registers an authenticated caller with the hub.
-    func open(_ caller: Identity) async throws {
+    /// Registers an authenticated caller with the hub; the stream ends (4001) at `expiresAt` (hub clock, µs)
+    /// unless it re-authenticates.
+    func open(_ caller: Identity, expiresAt: Int64) async throws {
+        // Known only now for a socket that authenticated with its `auth` message (a header was counted at the upgrade).
+        if let refusal = endpoint.authenticate(slot: slot, as: caller.username.value) {
+            closeSocket(.tooManyConnections, refusal.message)
+            return
+        }
         let connection = try await StreamConnection.open(
             id: id, identity: caller, channel: channel, bufferLimit: limits.sendBufferMessages,
             requestClose: { [self] code, reason in closeSocket(code, reason) })
         do {
-            try await hub.open(connection)
+            try await hub.open(connection, expiresAt: expiresAt)
         } catch {
             closeSocket(.goingAway, "this node is full")
             return

@@ -72,6 +72,6 @@ struct RealtimeServerMessageTests {
                 "forbidden", "session_full", "too_many_sessions", "too_many_subscriptions", "not_in_session", "slow_consumer",
                 "server_busy", "cursor_expired", "internal",
             ])
-        #expect(RealtimeCloseCode.allCases.map(\.rawValue) == [1000, 1001, 1002, 1007, 1008, 1009, 1011, 4001, 4008, 4029])
+        #expect(RealtimeCloseCode.allCases.map(\.rawValue) == [1000, 1001, 1002, 1007, 1008, 1009, 1011, 4001, 4008, 4029, 4030])
     }
 }

@@ -116,4 +116,49 @@ struct SessionStoreTests {
         #expect(try store.messages(in: "s", for: "patient", after: 2_500, now: 2_501).isEmpty)
         #expect(throws: SessionStore.Failure.notFound) { try store.messages(in: "s", for: "stranger", after: 0, now: 2_501) }
     }
+
+    @Test("creating is capped per creating user and per subject, counted from the applied joins; expired ones free their slot")
+    func userAndSubjectCaps() throws {
+        var store = Self.store {
+            $0.maxSessionsPerUser = 2
+            $0.maxSessionsPerSubject = 3
+        }
+        func join(_ id: String, _ user: String, at now: Int64) throws(SessionStore.Failure) {
+            try store.checkJoin(id, user: user, now: now)
+            _ = store.apply(SessionChange(session: id, node: "n", user: user, action: .joined, at: now))
+        }
+        try join("alice:a", "dr.a", at: 0)
+        try join("alice:b", "dr.a", at: 1)
+        #expect(throws: SessionStore.Failure.tooManySessions) { try join("bob:c", "dr.a", at: 2) }
+        #expect(store.sessions(createdBy: "dr.a") == 2)
+        // Joining a live session creates nothing: not counted.
+        try join("alice:a", "dr.b", at: 2)
+        try join("alice:c", "dr.b", at: 3)
+        #expect(throws: SessionStore.Failure.tooManySessions) { try join("alice:d", "alice", at: 4) }
+        #expect(store.sessions(ofSubject: "alice") == 3)
+        try join("bob:a", "dr.b", at: 4)
+        // 30 min later alice:b and alice:c have idled out (alice:a was joined at 2 µs, too): room again.
+        try join("alice:d", "alice", at: 30 * Self.minute + 3)
+        try join("carol:a", "dr.a", at: 30 * Self.minute + 3)
+        #expect(store.sessions(ofSubject: "alice") == 1)
+    }
+
+    @Test("history is bounded in bytes too: the oldest messages are dropped, sequences stay contiguous")
+    func historyBytes() throws {
+        var store = Self.store { $0.maxHistoryBytesPerSession = 1_000 }
+        _ = try store.create(id: "s", allowedParticipants: Self.participants, now: 0)
+        try store.join("s", user: "patient", now: 0)
+        let text = String(repeating: "x", count: 93)  // 93 + "patient" = 100 bytes each
+        for index in 1...25 { _ = try store.post(Self.text(text), to: "s", from: "patient", now: Int64(index)) }
+        let kept = try store.messages(in: "s", for: "patient", after: 0, now: 26)
+        #expect(kept.map(\.sequence) == Array(16...25))
+        #expect(store.session("s", for: "patient", now: 26)?.historyBytes == 1_000)
+        #expect(try store.messages(in: "s", for: "patient", after: 20, now: 26).map(\.sequence) == Array(21...25))
+        // One message larger than the whole budget is delivered but not kept; the next one is.
+        _ = try store.post(Self.text(String(repeating: "y", count: 2_000)), to: "s", from: "patient", now: 27)
+        #expect(try store.messages(in: "s", for: "patient", after: 0, now: 27).isEmpty)
+        let next = try store.post(Self.text("z"), to: "s", from: "patient", now: 28)
+        #expect(next.sequence == 27)
+        #expect(try store.messages(in: "s", for: "patient", after: 0, now: 28).map(\.sequence) == [27])
+    }
 }
