@@ -94,7 +94,7 @@ enum HTTP {
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.httpBody = Data(#"{"username":"\#(username)","password":"\#(password)"}"#.utf8)
-        for _ in 0..<100 {
+        for _ in 0..<300 {  // 30 s: a debug server on a loaded machine can take a while to migrate and listen
             if let (data, response) = try? await URLSession.shared.data(for: request), (response as? HTTPURLResponse)?.statusCode == 200 {
                 let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
                 return try #require(object?["access_token"] as? String)

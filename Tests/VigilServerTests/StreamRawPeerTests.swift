@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
+import VigilServer
 
 /// Streams seen from raw peers that misbehave: one that never answers pings, one that stops reading.
 @Suite("Stream raw peers", .serialized)
@@ -125,7 +126,13 @@ struct StreamRawPeerTests {
 
     @Test("a subscriber that stops reading is dropped (4008) once its send buffer is full, not buffered without bound")
     func slowConsumer() async throws {
-        try await TestApp.run(.sqlite, configure: { $0.stream.sendBufferMessages = 2 }, testing: .live) { app in
+        // The heartbeat is pushed out of the way: on a loaded machine this test can outlast two ping intervals,
+        // and the silent peer would then be closed with 1001 before its buffer fills.
+        let configure: (inout VigilConfig) -> Void = {
+            $0.stream.sendBufferMessages = 2
+            $0.stream.heartbeatInterval = 3_600_000_000
+        }
+        try await TestApp.run(.sqlite, configure: configure, testing: .live) { app in
             let (subject, token) = try await app.patient()
             let recorder = Recorder()
             let channel = try await Self.connect(
