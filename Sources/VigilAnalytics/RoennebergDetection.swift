@@ -42,7 +42,8 @@ enum RoennebergDetection {
             if number % 1024 == 1023, Task.isCancelled { throw .cancelled }
             if let offset = lastOffset {
                 if seed < offset { continue }
-                clearRest(&sw, (offset + 1)..<seed)
+                // numpy's sw[offset + 1:seed] = 0: empty when the seed starts at the offset itself.
+                if offset + 1 < seed { clearRest(&sw, (offset + 1)..<seed) }
             }
             let windowEnd = min(seed + testLength, n - 1)
             let length = min(testLength, windowEnd - seed + 1)

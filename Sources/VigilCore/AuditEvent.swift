@@ -82,6 +82,17 @@ public struct AuditEvent: Sendable, Equatable {
 
     public static let unattributedOrganization = "_unattributed"
 
+    /// Text a client chose (a username tried at login, a user agent) as an event may record it: at most
+    /// `limit` characters, control characters (NUL above all: PostgreSQL text cannot hold it, and one bad
+    /// event would fail the group commit it shares with other requests' events) replaced by U+FFFD.
+    public static func clientText(_ text: String, limit: Int) -> String {
+        var scalars = String.UnicodeScalarView()
+        for scalar in text.prefix(limit).unicodeScalars {
+            scalars.append(scalar.value < 0x20 || scalar.value == 0x7F ? "\u{FFFD}" : scalar)
+        }
+        return String(scalars)
+    }
+
     public init(
         organization: String,
         actor: Actor,

@@ -19,23 +19,29 @@ public struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private var depth = 0
+    private var rejectingNUL = false
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
-    public static func parse(_ input: some Collection<UInt8>) throws(SyntaxError) -> JSONValue {
+    /// With `rejectingNUL`, a `\u0000` escape in any string is an error: request bodies never carry NUL
+    /// into the database (PostgreSQL text cannot hold it; SQLite would, so the backends would differ).
+    public static func parse(_ input: some Collection<UInt8>, rejectingNUL: Bool = false) throws(SyntaxError) -> JSONValue {
         let contiguous = input.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(SyntaxError) -> JSONValue in try parseBuffer(buffer) }
+            Result { () throws(SyntaxError) -> JSONValue in try parseBuffer(buffer, rejectingNUL: rejectingNUL) }
         }
         if let contiguous { return try contiguous.get() }
         let copy = Array(input)
-        return try copy.withUnsafeBufferPointer { buffer in Result { () throws(SyntaxError) -> JSONValue in try parseBuffer(buffer) } }
-            .get()
+        return try copy.withUnsafeBufferPointer { buffer in
+            Result { () throws(SyntaxError) -> JSONValue in try parseBuffer(buffer, rejectingNUL: rejectingNUL) }
+        }
+        .get()
     }
 
-    private static func parseBuffer(_ buffer: UnsafeBufferPointer<UInt8>) throws(SyntaxError) -> JSONValue {
+    private static func parseBuffer(_ buffer: UnsafeBufferPointer<UInt8>, rejectingNUL: Bool) throws(SyntaxError) -> JSONValue {
         var parser = JSONParser(buffer)
+        parser.rejectingNUL = rejectingNUL
         parser.skipWhitespace()
         let value = try parser.parseValue()
         parser.skipWhitespace()
@@ -240,6 +246,7 @@ public struct JSONParser {
             } else if (0xDC00...0xDFFF).contains(scalar) {
                 throw error("unpaired UTF-16 surrogate")
             }
+            if scalar == 0, rejectingNUL { throw error("\\u0000 (NUL) is not accepted in strings", at: index - 6) }
             // A valid scalar here (surrogates were paired or refused above): append its UTF-8 bytes.
             switch scalar {
             case ..<0x80: out.append(UInt8(scalar))

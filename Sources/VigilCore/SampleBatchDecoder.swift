@@ -4,7 +4,7 @@ public struct SampleBatchDecoder: Sendable {
 
     public func parse(_ bytes: some Collection<UInt8>) throws(VigilError) -> JSONValue {
         do {
-            return try JSONParser.parse(bytes)
+            return try JSONParser.parse(bytes, rejectingNUL: true)
         } catch {
             throw VigilError(
                 .badRequest,

@@ -112,7 +112,7 @@ public final class AuthService: Sendable {
             try await audit.record(
                 AuditEvent(
                     organization: user?.organization ?? AuditEvent.unattributedOrganization,
-                    actor: .init(userID: user?.id, username: String(username.prefix(64)), role: user?.role.rawValue),
+                    actor: .init(userID: user?.id, username: AuditEvent.clientText(username, limit: 64), role: user?.role.rawValue),
                     action: .login,
                     resourceType: "Session",
                     outcome: .denied,

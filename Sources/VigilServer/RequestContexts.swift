@@ -20,7 +20,9 @@ public struct VigilRequestContext: RequestContext {
     public var maxUploadSize: Int { BodyReader.maxBodyBytes }
 
     func origin(_ request: Request) -> AuditEvent.Origin {
-        AuditEvent.Origin(requestID: requestID, clientAddress: clientAddress, userAgent: request.headers[.userAgent])
+        AuditEvent.Origin(
+            requestID: requestID, clientAddress: clientAddress,
+            userAgent: request.headers[.userAgent].map { AuditEvent.clientText($0, limit: 256) })
     }
 }
 
@@ -46,7 +48,9 @@ public struct AuthenticatedContext: ChildRequestContext {
     }
 
     func origin(_ request: Request) -> AuditEvent.Origin {
-        AuditEvent.Origin(requestID: requestID, clientAddress: clientAddress, userAgent: request.headers[.userAgent])
+        AuditEvent.Origin(
+            requestID: requestID, clientAddress: clientAddress,
+            userAgent: request.headers[.userAgent].map { AuditEvent.clientText($0, limit: 256) })
     }
 
     public var maxUploadSize: Int { BodyReader.maxBodyBytes }

@@ -22,6 +22,11 @@ struct RequestMiddleware: RouterMiddleware {
         let started = ContinuousClock.now
         var response: Response
         do {
+            // A percent-encoded NUL in the path or query can match nothing stored (PostgreSQL text cannot
+            // hold it) and must not reach a query: refused for every route at once.
+            if request.uri.description.range(of: "%00", options: .caseInsensitive) != nil {
+                throw VigilError.invalidParameter("the path or query contains %00 (NUL), which no parameter accepts")
+            }
             response = try await next(request, context)
         } catch {
             let mapped = APIErrorResponse.vigilError(for: error)

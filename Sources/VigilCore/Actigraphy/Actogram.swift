@@ -5,10 +5,13 @@ import VigilAnalytics
 /// next (48 h), activity as bars, scored sleep shaded blue, missing epochs shaded grey, a local-time
 /// axis on top and the date of each row on the left.
 public struct Actogram: Sendable {
-    public var window: ActigraphyWindow
-    public var sleep: SleepScoring?
-    public var algorithmName: String
-    public var title: String
+    public let window: ActigraphyWindow
+    public let sleep: SleepScoring?
+    public let algorithmName: String
+    public let title: String
+    /// Bars are scaled to the 99th percentile of the stored values so one burst does not flatten the rest
+    /// (computed once: per bar it made the actogram quadratic in the window's length).
+    let scale: Double
 
     static let left = 110.0
     static let top = 70.0
@@ -21,6 +24,8 @@ public struct Actogram: Sendable {
         self.sleep = sleep
         self.algorithmName = algorithmName
         self.title = title
+        let values = window.recording.values.filter { !$0.isNaN && $0 > 0 }.sorted()
+        self.scale = values.isEmpty ? 1 : max(values[min(values.count - 1, Int(Double(values.count) * 0.99))], 1e-9)
     }
 
     var recording: ActigraphyRecording { window.recording }
@@ -62,12 +67,6 @@ public struct Actogram: Sendable {
         return "\(sign)\(two(magnitude / 3600)):\(two(magnitude / 60 % 60))"
     }
 
-    /// Bars are scaled to the 99th percentile of the stored values so one burst does not flatten the rest.
-    var scale: Double {
-        let values = recording.values.filter { !$0.isNaN && $0 > 0 }.sorted()
-        guard !values.isEmpty else { return 1 }
-        return max(values[min(values.count - 1, Int(Double(values.count) * 0.99))], 1e-9)
-    }
 
     func row(_ day: Int) -> String {
         let rowStart = (firstDay + Int64(day)) * Self.dayMicros

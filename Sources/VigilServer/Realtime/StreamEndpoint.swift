@@ -63,13 +63,17 @@ final class StreamEndpoint: Sendable {
         guard path == "/v1/stream" || path.hasPrefix("/v1/stream?") else {
             return .failure(VigilError(.notFound, code: "not_found", message: "no WebSocket endpoint at \(path.prefix(200))"))
         }
+        // RFC 6455 §4.1: the opening handshake is a GET (NIO's upgrader does not check the method).
+        guard head.method == .GET else {
+            return .failure(VigilError(.methodNotAllowed, code: "method_not_allowed", message: "a stream is opened with GET"))
+        }
         let busy = VigilError(
             .unavailable, code: "server_busy", message: "this node holds its maximum of \(limits.maxConnectionsPerNode) stream connections",
             retryAfterSeconds: 5)
         guard openConnections < limits.maxConnectionsPerNode else { return .failure(busy) }
         let origin = AuditEvent.Origin(
             requestID: "ws-" + UUID().uuidString.lowercased(), clientAddress: channel.remoteAddress?.ipAddress,
-            userAgent: head.headers.first(name: "user-agent"))
+            userAgent: head.headers.first(name: "user-agent").map { AuditEvent.clientText($0, limit: 256) })
         var identity: Identity?
         var expiresAt: Int64 = 0
         if let header = head.headers.first(name: "authorization") {

@@ -121,10 +121,11 @@ struct StreamHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     static func refuse(_ channel: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, _ error: VigilError) async {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = ByteBuffer(
-            bytes: (try? encoder.encode(APIErrorResponse.body(for: error, requestID: "ws-" + UUID().uuidString.lowercased()))) ?? Data())
+        let requestID = "ws-" + UUID().uuidString.lowercased()
+        let body = ByteBuffer(bytes: (try? encoder.encode(APIErrorResponse.body(for: error, requestID: requestID))) ?? Data())
         var headers = APIErrorResponse.headers(for: error)
         headers[.connection] = "close"
+        headers[.requestID] = requestID
         headers[.contentLength] = String(body.readableBytes)
         try? await channel.executeThenClose { _, outbound in
             try await outbound.write(contentsOf: [
@@ -143,7 +144,9 @@ struct StreamHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             }
             var path = request.uri.path
             if let query = request.uri.query { path += "?\(query)" }
-            let response = HTTPResponse(status: .temporaryRedirect, headerFields: [.connection: "close", .location: path])
+            let response = HTTPResponse(
+                status: .temporaryRedirect,
+                headerFields: [.connection: "close", .location: path, .requestID: UUID().uuidString.lowercased(), .contentLength: "0"])
             try await responseWriter.writeResponse(response)
             throw RedirectClose()
         }
