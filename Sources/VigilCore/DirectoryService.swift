@@ -103,6 +103,13 @@ public struct DirectoryService: Sendable {
 
     public func disableUser(_ username: String, by request: AccessRequest) async throws {
         try await require([.admin], request, .userDisable, "Person")
+        // An admin disabling itself would lock the organisation out of its own administration.
+        guard username != request.identity.username.value else {
+            try await audit.record(request.event(.userDisable, resourceType: "Person", subject: nil, outcome: .error, at: now))
+            throw VigilError(
+                .validation, code: "validation_failed", message: "you cannot disable yourself",
+                details: [ErrorDetail(index: nil, field: "username", reason: "you cannot disable yourself")])
+        }
         let event = request.event(.userDisable, resourceType: "Person", subject: nil, count: 1, outcome: .success, at: now)
         let found = try await users.disableUser(
             username: username,
@@ -164,7 +171,8 @@ public struct DirectoryService: Sendable {
             try await audit.record(request.event(.careTeamUpdate, resourceType: "Group", subject: nil, outcome: .error, at: now))
             throw VigilError(.notFound, code: "not_found", message: "care team not found")
         }
-        team.members = try await validMembers(body["members"], request, .careTeamUpdate)
+        // Replacing members needs the list itself: a body without it must not empty the team.
+        team.members = try await validMembers(body["members"] ?? .string("missing"), request, .careTeamUpdate)
         try await teams.replaceMembers(
             team: id,
             members: team.members,

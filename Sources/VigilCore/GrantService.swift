@@ -24,7 +24,7 @@ public struct GrantService: Sendable {
         var problems = [ErrorDetail]()
         var grantee = ""
         switch body["grantee"] {
-        case .string(let name)?: grantee = name
+        case .string(let name)? where !name.isEmpty: grantee = name
         default: problems.append(ErrorDetail(index: nil, field: "grantee", reason: "grantee is required: a username or team:<id>"))
         }
         var scope = GrantScope.read

@@ -99,8 +99,15 @@ public struct Timestamp: Sendable, Hashable {
         let days = daysFromCivil(year: year, month: month, day: day)
         let localSeconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
         let utcSeconds = localSeconds - Int64(offset)
+        // The instant itself must be a four-digit year in UTC too (responses print UTC): 9999-12-31T23:00-05:00
+        // would be year 10000.
+        guard utcSeconds >= Self.earliestUTCSeconds, utcSeconds <= Self.latestUTCSeconds else { throw .malformed }
         return Timestamp(microseconds: utcSeconds * 1_000_000 + Int64(micros), offsetSeconds: Int32(offset))
     }
+
+    /// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, in seconds since 1970.
+    static let earliestUTCSeconds = Int64(daysFromCivil(year: 1, month: 1, day: 1)) * 86_400
+    static let latestUTCSeconds = Int64(daysFromCivil(year: 9999, month: 12, day: 31)) * 86_400 + 86_399
 
     /// RFC 3339 in the timestamp's own offset (`Z` for zero); fractions only when present (3 or 6 digits).
     public var rfc3339: String {

@@ -189,6 +189,7 @@ func buildRouter(_ services: Services, store: VigilStore, answerMethodNotAllowed
 public enum APIRoutes {
     public static let all: [(path: String, methods: [HTTPRequest.Method])] = [
         ("/health", [.get]),
+        ("/openapi.json", [.get]),
         ("/v1/auth/token", [.post]),
         ("/v1/auth/refresh", [.post]),
         ("/v1/auth/logout", [.post]),
@@ -214,7 +215,9 @@ public enum APIRoutes {
 
 /// Answers a known path with an unsupported method with `405` and `Allow`, instead of the router's `404`.
 enum MethodNotAllowed {
-    static let candidates: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
+    static let candidates: [HTTPRequest.Method] = [
+        .get, .post, .put, .patch, .delete, .head, .options, .trace, HTTPRequest.Method("QUERY")!,
+    ]
 
     static func register(_ routes: [(path: String, methods: [HTTPRequest.Method])], on router: Router<VigilRequestContext>) {
         for route in routes {

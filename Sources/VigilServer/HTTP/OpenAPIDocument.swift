@@ -8,7 +8,7 @@ enum OpenAPIDocument {
     "title": "Vigil",
     "version": "1",
     "summary": "A self-hostable health-data server.",
-    "description": "The published HTTP contract of Vigil: the v1 core of ../shared/API.md and what docs/API.md adds.\n\nConventions: JSON bodies (UTF-8, `snake_case` keys), RFC 3339 timestamps (UTC `Z` in responses unless a sample's own offset applies), every response carries `X-Request-ID`, every error has the shape of `Error`.\n\nStatuses: 400 malformed JSON or parameters, 401 missing/invalid token (`WWW-Authenticate: Bearer`), 403 authenticated but not allowed, 404 not found (also instead of 403 where existence must not leak), 405 a known path with another method (with `Allow`; see `components.responses.MethodNotAllowed`), 409 conflict, 413 body too large, 415 not JSON, 422 validation, 429 rate limited and 503 unavailable (both with `Retry-After`)."
+    "description": "The published HTTP contract of Vigil: the v1 core of ../shared/API.md and what docs/API.md adds.\n\nConventions: JSON bodies (UTF-8, `snake_case` keys), RFC 3339 timestamps (UTC `Z` in responses unless a sample's own offset applies), every response carries `X-Request-ID`, every error has the shape of `Error`.\n\nStatuses: 400 malformed JSON or parameters, 401 missing/invalid token (`WWW-Authenticate: Bearer`), 403 authenticated but not allowed, 404 not found (also instead of 403 where existence must not leak), 405 a known path with another method (with `Allow`; see `components.responses.MethodNotAllowed`), 409 conflict, 413 body too large, 415 not JSON, 422 validation, 429 rate limited and 503 unavailable (both with `Retry-After`). Before any route, the HTTP edge answers 400 `malformed_request` (invalid HTTP/1.1 framing), 408 `request_timeout` and 431 `headers_too_large`, and closes the connection.\n\nNo string of a request may contain NUL (U+0000): a `\\u0000` in a JSON body or a `%00` in the path or query is a 400."
   },
   "servers": [
     {
@@ -96,6 +96,15 @@ enum OpenAPIDocument {
               }
             }
           },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
+          },
           "503": {
             "description": "The database does not answer (not the error shape: the health shape with `unavailable`).",
             "headers": {
@@ -163,6 +172,15 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           }
         },
         "security": []
@@ -245,6 +263,9 @@ enum OpenAPIDocument {
               }
             }
           },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
           "413": {
             "$ref": "#/components/responses/ContentTooLarge"
           },
@@ -303,6 +324,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
@@ -386,6 +410,9 @@ enum OpenAPIDocument {
               }
             }
           },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
           "413": {
             "$ref": "#/components/responses/ContentTooLarge"
           },
@@ -394,6 +421,9 @@ enum OpenAPIDocument {
           },
           "422": {
             "$ref": "#/components/responses/UnprocessableContent"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
@@ -439,6 +469,9 @@ enum OpenAPIDocument {
           "400": {
             "$ref": "#/components/responses/BadRequest"
           },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
           "413": {
             "$ref": "#/components/responses/ContentTooLarge"
           },
@@ -447,6 +480,9 @@ enum OpenAPIDocument {
           },
           "422": {
             "$ref": "#/components/responses/UnprocessableContent"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
@@ -540,6 +576,9 @@ enum OpenAPIDocument {
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
           "409": {
             "description": "A uuid is reused (stored, or earlier in the batch) with other content (`conflict`, one detail per index).",
             "headers": {
@@ -596,6 +635,9 @@ enum OpenAPIDocument {
           },
           "422": {
             "$ref": "#/components/responses/UnprocessableContent"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
@@ -691,6 +733,12 @@ enum OpenAPIDocument {
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
+          },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
           }
@@ -778,6 +826,9 @@ enum OpenAPIDocument {
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
           "413": {
             "$ref": "#/components/responses/ContentTooLarge"
           },
@@ -786,6 +837,9 @@ enum OpenAPIDocument {
           },
           "422": {
             "$ref": "#/components/responses/UnprocessableContent"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
@@ -851,6 +905,12 @@ enum OpenAPIDocument {
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
+          },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
           }
@@ -904,6 +964,12 @@ enum OpenAPIDocument {
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
+          },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
           }
@@ -945,8 +1011,17 @@ enum OpenAPIDocument {
               }
             }
           },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
@@ -995,11 +1070,20 @@ enum OpenAPIDocument {
               }
             }
           },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
@@ -1075,6 +1159,9 @@ enum OpenAPIDocument {
           "403": {
             "$ref": "#/components/responses/Forbidden"
           },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
           "409": {
             "description": "The username is taken (`conflict`).",
             "headers": {
@@ -1105,6 +1192,9 @@ enum OpenAPIDocument {
           },
           "422": {
             "$ref": "#/components/responses/UnprocessableContent"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
@@ -1160,6 +1250,9 @@ enum OpenAPIDocument {
               }
             }
           },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
@@ -1168,6 +1261,12 @@ enum OpenAPIDocument {
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
+          },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
@@ -1206,6 +1305,9 @@ enum OpenAPIDocument {
               }
             }
           },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
@@ -1214,6 +1316,12 @@ enum OpenAPIDocument {
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
+          },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
@@ -1265,11 +1373,20 @@ enum OpenAPIDocument {
               }
             }
           },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
@@ -1356,6 +1473,9 @@ enum OpenAPIDocument {
           "403": {
             "$ref": "#/components/responses/Forbidden"
           },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
           "413": {
             "$ref": "#/components/responses/ContentTooLarge"
           },
@@ -1364,6 +1484,9 @@ enum OpenAPIDocument {
           },
           "422": {
             "$ref": "#/components/responses/UnprocessableContent"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
@@ -1448,6 +1571,9 @@ enum OpenAPIDocument {
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
           "413": {
             "$ref": "#/components/responses/ContentTooLarge"
           },
@@ -1456,6 +1582,9 @@ enum OpenAPIDocument {
           },
           "422": {
             "$ref": "#/components/responses/UnprocessableContent"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
@@ -1495,6 +1624,9 @@ enum OpenAPIDocument {
               }
             }
           },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
@@ -1503,6 +1635,12 @@ enum OpenAPIDocument {
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
+          },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
@@ -1548,6 +1686,7 @@ enum OpenAPIDocument {
                 "analysis.read",
                 "analysis.create",
                 "session.join",
+                "session.message",
                 "sample.write",
                 "grant.create",
                 "grant.list",
@@ -1774,6 +1913,12 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
@@ -2038,7 +2183,7 @@ enum OpenAPIDocument {
             "schema": {
               "type": "number",
               "exclusiveMinimum": 0,
-              "maximum": 1051200
+              "maximum": 1440
             },
             "description": "Shortest rest run that seeds a bout (default 30)."
           },
@@ -2049,7 +2194,7 @@ enum OpenAPIDocument {
             "schema": {
               "type": "number",
               "exclusiveMinimum": 0,
-              "maximum": 17520
+              "maximum": 48
             },
             "description": "Longest bout tested against a seed (default 12)."
           },
@@ -2060,7 +2205,7 @@ enum OpenAPIDocument {
             "schema": {
               "type": "number",
               "minimum": 0,
-              "maximum": 1051200
+              "maximum": 1440
             },
             "description": "Epochs after a correlation peak that must all be lower (default 30)."
           },
@@ -2146,7 +2291,7 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "A malformed subject, window or setting, a setting out of its range, `to` not after `from` or more than 731 days after it, or an unknown query parameter (`invalid_parameter`; `details[].field` names it).",
+            "description": "A malformed subject, window or setting, a setting out of its range, `to` not after `from` or more than 731 days after it, or an unknown query parameter (`invalid_parameter`; `details[].field` names it) — and the reasons of every route (a `%00`, `malformed_request`).",
             "headers": {
               "X-Request-ID": {
                 "$ref": "#/components/headers/X-Request-ID"
@@ -2179,6 +2324,9 @@ enum OpenAPIDocument {
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
           "422": {
             "description": "The stored epochs cannot be analysed: `insufficient_data` (`details` names each metric or algorithm and its minimum), `irregular_epochs` (epochs off one regular grid, or a length not dividing 24 h), `window_too_large` (over 1,051,200 epochs or 731 days).",
             "headers": {
@@ -2206,6 +2354,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
@@ -2470,7 +2621,7 @@ enum OpenAPIDocument {
             "schema": {
               "type": "number",
               "exclusiveMinimum": 0,
-              "maximum": 1051200
+              "maximum": 1440
             },
             "description": "Shortest rest run that seeds a bout (default 30)."
           },
@@ -2481,7 +2632,7 @@ enum OpenAPIDocument {
             "schema": {
               "type": "number",
               "exclusiveMinimum": 0,
-              "maximum": 17520
+              "maximum": 48
             },
             "description": "Longest bout tested against a seed (default 12)."
           },
@@ -2492,7 +2643,7 @@ enum OpenAPIDocument {
             "schema": {
               "type": "number",
               "minimum": 0,
-              "maximum": 1051200
+              "maximum": 1440
             },
             "description": "Epochs after a correlation peak that must all be lower (default 30)."
           },
@@ -2518,7 +2669,7 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "A malformed subject, window or setting, a setting out of its range, `to` not after `from` or more than 731 days after it, or an unknown query parameter (`invalid_parameter`; `details[].field` names it).",
+            "description": "A malformed subject, window or setting, a setting out of its range, `to` not after `from` or more than 731 days after it, or an unknown query parameter (`invalid_parameter`; `details[].field` names it) — and the reasons of every route (a `%00`, `malformed_request`).",
             "headers": {
               "X-Request-ID": {
                 "$ref": "#/components/headers/X-Request-ID"
@@ -2551,6 +2702,9 @@ enum OpenAPIDocument {
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
           "422": {
             "description": "The stored epochs cannot be analysed: `insufficient_data` (`details` names each metric or algorithm and its minimum), `irregular_epochs` (epochs off one regular grid, or a length not dividing 24 h), `window_too_large` (over 1,051,200 epochs or 731 days).",
             "headers": {
@@ -2578,6 +2732,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
@@ -2677,6 +2834,9 @@ enum OpenAPIDocument {
           "404": {
             "$ref": "#/components/responses/NotFound"
           },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
           "409": {
             "description": "`model_not_configured` (a PAT job on a server without `VIGIL_PAT_MODEL`) or `cohort_not_configured`.",
             "headers": {
@@ -2757,6 +2917,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "description": "`model_unavailable` (the PAT model's circuit breaker is open; `Retry-After`: seconds until it half-opens), `audit_unavailable` or `database_unavailable`.",
@@ -2902,11 +3065,20 @@ enum OpenAPIDocument {
               }
             }
           },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
+          },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
@@ -2952,11 +3124,20 @@ enum OpenAPIDocument {
               }
             }
           },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
@@ -2984,6 +3165,9 @@ enum OpenAPIDocument {
           "307": {
             "description": "An upgrade asked for after the first request of a keep-alive connection: repeat it on a new connection (`Location` is the same path; the connection is closed).",
             "headers": {
+              "X-Request-ID": {
+                "$ref": "#/components/headers/X-Request-ID"
+              },
               "Location": {
                 "required": true,
                 "schema": {
@@ -2993,7 +3177,7 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "A plain GET without `Upgrade: websocket` (`upgrade_required`).",
+            "description": "A plain GET without `Upgrade: websocket` (`upgrade_required`) — and the reasons of every route (a `%00`, `malformed_request`).",
             "headers": {
               "X-Request-ID": {
                 "$ref": "#/components/headers/X-Request-ID"
@@ -3016,6 +3200,37 @@ enum OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
+          "429": {
+            "description": "Too many connections of this user (10 per node) or client address (50), or too many upgraded without `Authorization` and not yet authenticated (`too_many_connections`).",
+            "headers": {
+              "X-Request-ID": {
+                "$ref": "#/components/headers/X-Request-ID"
+              },
+              "Retry-After": {
+                "$ref": "#/components/headers/Retry-After"
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": {
+                    "code": "too_many_connections",
+                    "message": "this user holds its maximum of 10 stream connections on this node",
+                    "request_id": "3f1c2d9e-8a4b-4c1d-9e2f-6a7b8c9d0e1f"
+                  }
+                }
+              }
+            }
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "description": "The node holds its maximum of stream connections (`server_busy`).",
@@ -3086,11 +3301,20 @@ enum OpenAPIDocument {
               }
             }
           },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "408": {
+            "$ref": "#/components/responses/RequestTimeout"
+          },
+          "431": {
+            "$ref": "#/components/responses/RequestHeaderFieldsTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/ServiceUnavailable"
@@ -3149,8 +3373,40 @@ enum OpenAPIDocument {
             "properties": {
               "code": {
                 "type": "string",
-                "description": "Stable, machine-readable: `malformed_json`, `invalid_parameter`, `invalid_cursor`, `upgrade_required`, `unauthorized`, `invalid_credentials`, `forbidden`, `not_found`, `method_not_allowed`, `conflict`, `model_not_configured`, `cohort_not_configured`, `batch_too_large`, `payload_too_large`, `unsupported_media_type`, `validation_failed`, `insufficient_data`, `irregular_epochs`, `window_too_large`, `too_many_attempts`, `too_many_jobs`, `audit_unavailable`, `model_unavailable`, `database_unavailable`, `server_busy`, `internal_error`.",
-                "pattern": "^[a-z][a-z0-9_]*$"
+                "description": "Stable and machine-readable; the codes are listed in `examples` and explained in docs/API.md.",
+                "pattern": "^[a-z][a-z0-9_]*$",
+                "examples": [
+                  "malformed_json",
+                  "invalid_parameter",
+                  "invalid_cursor",
+                  "malformed_request",
+                  "upgrade_required",
+                  "headers_too_large",
+                  "request_timeout",
+                  "unauthorized",
+                  "invalid_credentials",
+                  "forbidden",
+                  "not_found",
+                  "method_not_allowed",
+                  "conflict",
+                  "model_not_configured",
+                  "cohort_not_configured",
+                  "batch_too_large",
+                  "payload_too_large",
+                  "unsupported_media_type",
+                  "validation_failed",
+                  "insufficient_data",
+                  "irregular_epochs",
+                  "window_too_large",
+                  "too_many_attempts",
+                  "too_many_jobs",
+                  "too_many_connections",
+                  "audit_unavailable",
+                  "model_unavailable",
+                  "database_unavailable",
+                  "server_busy",
+                  "internal_error"
+                ]
               },
               "message": {
                 "type": "string"
@@ -4312,6 +4568,7 @@ enum OpenAPIDocument {
               "analysis.read",
               "analysis.create",
               "session.join",
+              "session.message",
               "sample.write",
               "grant.create",
               "grant.list",
@@ -4704,7 +4961,7 @@ enum OpenAPIDocument {
               "null"
             ],
             "exclusiveMinimum": 0,
-            "maximum": 1051200,
+            "maximum": 1440,
             "description": "Shortest rest run that seeds a bout (default 30). `null`: the default."
           },
           "max_test_hours": {
@@ -4713,7 +4970,7 @@ enum OpenAPIDocument {
               "null"
             ],
             "exclusiveMinimum": 0,
-            "maximum": 17520,
+            "maximum": 48,
             "description": "Longest bout tested against a seed (default 12). `null`: the default."
           },
           "consecutive_below_minutes": {
@@ -4722,7 +4979,7 @@ enum OpenAPIDocument {
               "null"
             ],
             "minimum": 0,
-            "maximum": 1051200,
+            "maximum": 1440,
             "description": "Epochs after a correlation peak that must all be lower (default 30). `null`: the default."
           }
         }
@@ -5544,7 +5801,7 @@ enum OpenAPIDocument {
     },
     "responses": {
       "BadRequest": {
-        "description": "Malformed JSON (`malformed_json`: the message names line, column and byte), a malformed query parameter or path id (`invalid_parameter`, `details[].field` names it), or a bad cursor (`invalid_cursor`).",
+        "description": "Malformed JSON (`malformed_json`: the message names line, column and byte; also a `\\u0000` in any string), a malformed query parameter or path id (`invalid_parameter`, `details[].field` names it; also a `%00` anywhere in the path or query, on every route), a bad cursor (`invalid_cursor`), or a request that is not valid HTTP/1.1 (`malformed_request`; the connection is closed).",
         "headers": {
           "X-Request-ID": {
             "$ref": "#/components/headers/X-Request-ID"
@@ -5733,6 +5990,50 @@ enum OpenAPIDocument {
                     "reason": "heart_rate must be within 20...300 count/min"
                   }
                 ]
+              }
+            }
+          }
+        }
+      },
+      "RequestTimeout": {
+        "description": "The request head did not arrive in time (10 s after connecting, 75 s after the previous response): `request_timeout`; the connection is closed.",
+        "headers": {
+          "X-Request-ID": {
+            "$ref": "#/components/headers/X-Request-ID"
+          }
+        },
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "example": {
+              "error": {
+                "code": "request_timeout",
+                "message": "the request did not arrive in time",
+                "request_id": "3f1c2d9e-8a4b-4c1d-9e2f-6a7b8c9d0e1f"
+              }
+            }
+          }
+        }
+      },
+      "RequestHeaderFieldsTooLarge": {
+        "description": "The request line and headers exceed 80 KiB or 1,000 fields (`headers_too_large`); the connection is closed.",
+        "headers": {
+          "X-Request-ID": {
+            "$ref": "#/components/headers/X-Request-ID"
+          }
+        },
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "example": {
+              "error": {
+                "code": "headers_too_large",
+                "message": "the request line and headers exceed 80 KiB or 1,000 fields",
+                "request_id": "3f1c2d9e-8a4b-4c1d-9e2f-6a7b8c9d0e1f"
               }
             }
           }
