@@ -2432,6 +2432,8 @@ def parse_args(argv):
     p.add_argument("--timeout", type=float, default=30.0, help="socket timeout per request (a hang)")
     p.add_argument("--max-latency", type=float, default=1.0, help="slowest acceptable request (s)")
     p.add_argument("--max-503-rate", type=float, default=0.001)
+    p.add_argument("--max-unechoed-rate", type=float, default=0.0,
+                   help="fraction of responses allowed to carry a fresh request id instead of the client's")
     p.add_argument("--max-traffic-mb", type=float, default=1500, help="after this many MB sent, no more large bodies")
     p.add_argument("--skip-known", action="store_true",
                    help="leave out the two known crash/stall families (out-of-range actigraphy settings; "
@@ -2512,6 +2514,13 @@ def main(argv=None) -> int:
         st = camp.stats
         lat = st.latencies
         crashes = 1 if camp.crash else 0
+        # A response that carries a fresh request id instead of the client's (sane) one: tolerated up to
+        # --max-unechoed-rate and still reported. CI saw 1 in 100,000 (a GET with a body and a bad token),
+        # under investigation (docs/RELIABILITY.md, known gaps).
+        unechoed = st.failures.get("request-id-not-echoed", 0)
+        if unechoed and unechoed / max(1, st.count) <= args.max_unechoed_rate:
+            st.failures.pop("request-id-not-echoed")
+            summary["request_id_not_echoed_tolerated"] = unechoed
         n5xx = st.failures.get("5xx", 0)
         shape = st.failures.get("shape", 0) + st.failures.get("missing-x-request-id", 0) + \
             st.failures.get("request-id-not-echoed", 0) + st.failures.get("429-without-retry-after", 0)
