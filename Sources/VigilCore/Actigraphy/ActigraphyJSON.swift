@@ -1,6 +1,6 @@
 import VigilAnalytics
 
-/// The report's JSON: the keys of ../shared/API.md plus the window actually analysed.
+/// The report's JSON: the keys of docs/CONTRACT.md plus the window actually analysed.
 public enum ActigraphyJSON {
     /// The report as JSON; `query` nil (an offline file) leaves out `subject`.
     public static func report(
