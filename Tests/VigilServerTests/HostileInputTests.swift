@@ -93,7 +93,8 @@ struct HostileInputTests {
 
     @Test("a stored job whose options an older version accepted fails plainly instead of crashing the worker", arguments: Backend.all)
     func poisonedJob(backend: Backend) async throws {
-        try await TestApp.run(backend) { app in
+        // A database of its own: on the shared PostgreSQL test database another test's worker could claim the job.
+        try await ScratchDatabase.with(backend) { url in try await TestApp.run(backend, url: url) { app in
             let (subject, _) = try await app.patient()
             try await ActigraphyEndpointTests.ingestDays(app, subject: subject, token: "", days: 2)
             let id = UUID().uuidString.lowercased()
@@ -101,14 +102,15 @@ struct HostileInputTests {
             let job = try await app.waitForJob(id)
             #expect(job.status == .failed)
             #expect(job.failure?.code == "validation_failed")
-        }
+        } }
     }
 
     @Test("a job whose worker died on every claim is failed as crashed_repeatedly, not run again", arguments: Backend.all)
     func crashedRepeatedly(backend: Backend) async throws {
         let clock = ManualJobClock()
-        try await TestApp.run(backend, configure: AnalysisJobTests.settings(attempts: 3), analysis: AnalysisJobTests.runtime(nil, clock)) {
-            app in
+        try await ScratchDatabase.with(backend) { url in try await TestApp.run(
+            backend, url: url, configure: AnalysisJobTests.settings(attempts: 3), analysis: AnalysisJobTests.runtime(nil, clock)
+        ) { app in
             let (subject, _) = try await app.patient()
             let id = UUID().uuidString.lowercased()
             try await Self.insertJob(
@@ -117,7 +119,7 @@ struct HostileInputTests {
             #expect(job.status == .failed)
             #expect(job.failure?.code == "crashed_repeatedly")
             #expect(job.attempts == 3)
-        }
+        } }
     }
 
     @Test("unfinished jobs are capped per user and per organisation: 429 with Retry-After, nothing stored", arguments: Backend.all)
